@@ -1,0 +1,1 @@
+"""absl entry points: each reads its flags in `main` and calls one library function."""

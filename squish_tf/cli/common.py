@@ -1,0 +1,29 @@
+"""Flags shared by the CLIs (same names everywhere), defined only when an entry point asks."""
+
+from __future__ import annotations
+
+import os
+
+from absl import app, flags
+
+from squish_tf.errors import exit_on_user_error
+
+
+def define_data_flags() -> None:
+  flags.DEFINE_string("dataset", "digits",
+                      "digits (bundled, offline), imagenet10, folder:PATH, or a TFDS builder name.")
+  flags.DEFINE_string("data_dir", None, "TFDS data directory (and manual_dir parent for imagenet10).")
+  flags.DEFINE_integer("image_size", 64, "Training input side in pixels (>= 32).", lower_bound=32)
+  flags.DEFINE_integer("seed", 0, "Seed for splits, initialization, shuffling and sampling.")
+
+
+def define_train_flags(epochs: int = 30) -> None:
+  flags.DEFINE_integer("epochs", epochs, "Training epochs.", lower_bound=1)
+  flags.DEFINE_integer("batch_size", 64, "Training batch size.", lower_bound=1)
+  flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.", lower_bound=0.0)
+
+
+def run(main) -> None:
+  """Runs an absl `main` so that user errors print one line and exit 2."""
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+  app.run(exit_on_user_error(main))
