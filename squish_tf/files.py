@@ -58,3 +58,15 @@ def read_jsonl(path: str) -> list[dict]:
     return []
   with open(path, encoding="utf-8") as f:
     return [json.loads(line) for line in f if line.strip()]
+
+
+def ensure_writable_dir(path: str) -> None:
+  """Creates `path` if needed; a directory we cannot write is a UserError."""
+  from squish_tf.errors import UserError
+  try:
+    os.makedirs(path, exist_ok=True)
+    probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")
+    probe.close()
+  except OSError as e:
+    raise UserError(f"work directory {path} is not writable ({e.strerror}); "
+                    f"choose another --workdir") from None

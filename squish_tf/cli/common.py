@@ -20,7 +20,8 @@ def define_data_flags() -> None:
 def define_train_flags(epochs: int = 30) -> None:
   flags.DEFINE_integer("epochs", epochs, "Training epochs.", lower_bound=1)
   flags.DEFINE_integer("batch_size", 64, "Training batch size.", lower_bound=1)
-  flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.", lower_bound=0.0)
+  flags.DEFINE_float("learning_rate", 5e-4, "Peak Adam learning rate (cosine decay to 0).",
+                     lower_bound=0.0)
 
 
 def run(main) -> None:

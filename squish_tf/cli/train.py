@@ -1,0 +1,31 @@
+"""squish-train: train the SqueezeNet v1.1 ancestor and export a verified .tflite."""
+
+from absl import flags
+
+from squish_tf.cli import common
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  common.define_data_flags()
+  common.define_train_flags()
+  flags.DEFINE_string("workdir", None, "Run directory to write.", required=True)
+
+
+def main(argv):
+  del argv
+  from squish_tf import config, train  # after flags parse: --help stays fast
+  cfg = config.TrainConfig(dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
+                           image_size=FLAGS.image_size, epochs=FLAGS.epochs,
+                           batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+                           seed=FLAGS.seed)
+  summary = train.train_and_evaluate(cfg, FLAGS.workdir)
+  print(f"validation top-1 {summary['top1_val']:.4f} | test top-1 Keras "
+        f"{summary['top1_keras']:.4f}, LiteRT {summary['top1_tflite']:.4f} | "
+        f"{FLAGS.workdir}/model.tflite {summary['tflite_bytes'] / 1e6:.2f} MB")
+
+
+def run_main():
+  define_flags()
+  common.run(main)

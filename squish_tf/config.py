@@ -1,0 +1,64 @@
+"""Run configurations as plain dataclasses: defaults live here, CLIs fill them from flags."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  dataset: str = "digits"
+  data_dir: str | None = None
+  image_size: int = 64
+  epochs: int = 30
+  batch_size: int = 64
+  learning_rate: float = 5e-4
+  seed: int = 0
+  bench_image_size: int = 224
+  threads: int | None = None  # interpreter threads for benchmarks; None = all cores
+
+  def __post_init__(self):
+    if self.image_size < 32:
+      raise ValueError(f"image_size must be at least 32, got {self.image_size}")
+    if self.epochs < 1 or self.batch_size < 1:
+      raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+    if not self.learning_rate > 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvolveConfig(TrainConfig):
+  """Evolution defaults: the paper's 15 generations, one offspring each, fine-tuned."""
+  generations: int = 15
+  population: int = 1
+  r_syn: float = 0.85
+  r_clu: float = 0.9
+  synthesis: str = "budget"
+  finetune_epochs: int = 4
+  offspring_init: str = "inherit"
+  accuracy_floor: float = 0.5
+  ancestor: str | None = None
+
+  def __post_init__(self):
+    super().__post_init__()
+    for name in ("r_syn", "r_clu"):
+      value = getattr(self, name)
+      if not 0.0 < value <= 1.0:
+        raise ValueError(f"--{name} must be in (0, 1], got {value}; it is the fraction of its "
+                         f"parent an offspring keeps, e.g. 0.9")
+    if self.generations < 1 or self.population < 1:
+      raise ValueError(f"--generations and --population must be >= 1, got "
+                       f"{self.generations} and {self.population}")
+    if not 0.0 <= self.accuracy_floor <= 1.0:
+      raise ValueError(f"--accuracy_floor must be in [0, 1] (a top-1 fraction), got "
+                       f"{self.accuracy_floor}")
+    if self.synthesis not in ("budget", "paper"):
+      raise ValueError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
+    if self.offspring_init not in ("inherit", "scratch"):
+      raise ValueError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
+    if self.finetune_epochs < 1:
+      raise ValueError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
+
+
+def to_dict(config) -> dict:
+  return dataclasses.asdict(config)
