@@ -68,9 +68,9 @@ def benchmark(paths: list[str], image_size: int | None = 224, threads: int | Non
   threads = threads or os.cpu_count()
   if threads < 1:
     raise ValueError(f"threads must be >= 1, got {threads}")
-  results = []
-  for path in paths:
-    results.append({"path": path, "threads": threads, **file_sizes(path)})
+  for path in paths:  # a missing or broken file fails here, before any timing
+    litert.interpreter(model_path=path)
+  results = [{"path": path, "threads": threads, **file_sizes(path)} for path in paths]
   for batch in batch_sizes:
     interps = [_prepared(p, batch, image_size, threads) for p in paths]
     for interp in interps:

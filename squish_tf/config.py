@@ -31,10 +31,10 @@ class EvolveConfig(TrainConfig):
   """Evolution defaults: the paper's 15 generations, one offspring each, fine-tuned."""
   generations: int = 15
   population: int = 1
-  r_syn: float = 0.85
-  r_clu: float = 0.9
+  r_syn: float = 0.95
+  r_clu: float = 0.94
   synthesis: str = "budget"
-  finetune_epochs: int = 4
+  finetune_epochs: int = 5
   offspring_init: str = "inherit"
   accuracy_floor: float = 0.5
   ancestor: str | None = None

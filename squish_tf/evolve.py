@@ -192,7 +192,7 @@ def _offspring(cfg, parent, parent_masks, generation: int, k: int, splits, clock
     masking.apply_masks(net, squished.masks)
   with clock.time("train"):
     epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
-    lr = cfg.learning_rate * (0.5 if cfg.offspring_init == "inherit" else 1.0)
+    lr = cfg.learning_rate
     train.fit(net, splits, epochs, cfg.batch_size, lr, _model_seed(cfg.seed, generation, k),
               verbose=0)
   masking.strip_masks(net)
@@ -213,6 +213,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False) -> lis
   if state.get("stopped") and resume:
     logging.info("this run stopped at generation %s: %s", state.get("generation"), state["stopped"])
   splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
+  files.write_text(os.path.join(workdir, "labels.txt"), "\n".join(splits.class_names) + "\n")
   test = data.as_numpy(splits.test)
   done = finished_generations(workdir)
   if not done:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 
 from absl import app, flags
 
@@ -27,4 +29,8 @@ def define_train_flags(epochs: int = 30) -> None:
 def run(main) -> None:
   """Runs an absl `main` so that user errors print one line and exit 2."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+  # TensorFlow's converter and SavedModel writer log pages of INFO through Python
+  # logging (which absl shows); our progress lines are what the user wants to see.
+  logging.getLogger("tensorflow").setLevel(logging.WARNING)
+  warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
   app.run(exit_on_user_error(main))

@@ -1,0 +1,34 @@
+"""squish-report: Table 2, plots and the tflite/ release, from a run directory alone."""
+
+from absl import flags
+
+from squish_tf.cli import common
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  flags.DEFINE_string("workdir", None, "Run directory written by squish-evolve.", required=True)
+  flags.DEFINE_string("publish_dir", None, "Publish the named SquishedNets here in the tflite/ "
+                      "layout (replaced whole), e.g. tflite. Default: do not publish.")
+  flags.DEFINE_float("max_drop", 0.02, "SquishedNets may lose at most this much validation "
+                     "top-1 (fraction) against the ancestor.", lower_bound=0.0, upper_bound=1.0)
+  flags.DEFINE_integer("max_models", 4, "Name at most this many SquishedNets.", lower_bound=1)
+
+
+def main(argv):
+  del argv
+  import os
+  from squish_tf import report
+  if not os.path.isdir(FLAGS.workdir):
+    raise ValueError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run directory")
+  out = report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop, FLAGS.max_models)
+  print(out["table"])
+  print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
+  if FLAGS.publish_dir:
+    print(f"published {len(out['named'])} models to {FLAGS.publish_dir}/ (see MODELS.md)")
+
+
+def run_main():
+  define_flags()
+  common.run(main)

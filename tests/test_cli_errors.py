@@ -1,0 +1,45 @@
+"""Each user mistake: one line naming the problem and the fix, exit code 2, no traceback."""
+
+import pytest
+
+
+def assert_one_line_error(proc, *words):
+  assert proc.returncode != 0
+  lines = [l for l in proc.stderr.splitlines() if l.startswith(("error:", "FATAL Flags"))]
+  assert lines, proc.stderr[-2000:]
+  assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  for word in words:
+    assert word in lines[0], lines[0]
+
+
+def test_unknown_dataset(cli, tmp_path):
+  proc = cli("train", "--dataset=no_such_data_set_xyz", f"--workdir={tmp_path}", "--epochs=1")
+  assert_one_line_error(proc, "no_such_data_set_xyz")
+
+
+def test_invalid_flag_values(cli, tmp_path):
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/a", "--r_syn=1.5"), "r_syn", "(0, 1]")
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/b", "--population=0"), "population")
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/c", "--accuracy_floor=2"),
+                        "accuracy_floor")
+  assert_one_line_error(cli("train", f"--workdir={tmp_path}/d", "--image_size=16"), "image_size")
+
+
+def test_resume_with_nothing_and_unwritable_workdir(cli, tmp_path):
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/empty", "--resume"),
+                        "no run to resume")
+  locked = tmp_path / "locked"
+  locked.write_text("a file, not a directory")
+  assert_one_line_error(cli("evolve", f"--workdir={locked}/run"), "not writable")
+
+
+def test_bench_missing_and_truncated_tflite(cli, tmp_path):
+  assert_one_line_error(cli("bench", str(tmp_path / "missing.tflite")), "no such .tflite")
+  broken = tmp_path / "broken.tflite"
+  broken.write_bytes(b"TFL3" + b"\0" * 64)
+  assert_one_line_error(cli("bench", str(broken)), "not a valid .tflite", "truncated")
+  assert_one_line_error(cli("bench"), "no model given")
+
+
+def test_report_without_a_run(cli, tmp_path):
+  assert_one_line_error(cli("report", f"--workdir={tmp_path}"), "no finished generation")

@@ -1,0 +1,103 @@
+"""Mask math (numpy only): probabilities, environmental factor modes, sampling rules."""
+
+import numpy as np
+import pytest
+
+from squish_tf import arch, genome
+
+
+def random_weights(seed=0, spec=None):
+  rng = np.random.default_rng(seed)
+  spec = spec or arch.ancestor_spec(10)
+  return {n: (rng.normal(size=arch.kernel_shape(spec, n)).astype(np.float32),
+              rng.normal(size=spec[n]).astype(np.float32)) for n in arch.CONV_LAYERS}
+
+
+def test_synaptic_probability_is_one_for_the_strongest_and_zero_for_dead():
+  w = np.array([0.5, -2.0, 1.0, 3.0])
+  mask = np.array([True, True, True, False])
+  p = genome.synaptic_probabilities(w, mask)
+  assert p[1] == pytest.approx(1.0)  # |-2| is the strongest alive synapse
+  assert p[3] == 0.0  # dead stays dead even though |3| is larger
+  assert p[0] == pytest.approx(np.exp(0.5 * np.log(2) / 2.0) - 1)
+  assert np.all(np.diff(genome.synaptic_probabilities(np.array([0.1, 0.2, 0.4]),
+                                                      np.ones(3, bool))) > 0)
+
+
+def test_cluster_probability_uses_alive_filter_strength():
+  kernel = np.zeros((1, 1, 2, 3))
+  kernel[..., 0] = [1.0, 1.0]
+  kernel[..., 1] = [4.0, 0.0]
+  kernel[..., 2] = [9.0, 9.0]
+  mask = np.ones_like(kernel, bool)
+  mask[..., 2] = False  # filter 2 is dead: it does not set the scale
+  p = genome.cluster_probabilities(kernel, mask)
+  assert p[1] == pytest.approx(1.0) and p[2] == 0.0
+  assert p[0] == pytest.approx(np.exp(2.0 * np.log(2) / 4.0) - 1)
+
+
+@pytest.mark.parametrize("target", [0.3, 0.7, 0.95])
+def test_budget_scale_hits_the_expected_kept_fraction(target):
+  rng = np.random.default_rng(1)
+  alive = rng.random(5000) < 0.8
+  p = genome.strength_probabilities(rng.normal(size=5000), alive)
+  keep = genome.keep_probabilities(p, alive, target, "budget")
+  assert keep[alive].mean() == pytest.approx(target, abs=1e-6)
+  assert np.all(keep[~alive] == 0)
+
+
+def test_paper_mode_is_r_times_probability():
+  p = np.array([0.2, 0.5, 1.0])
+  np.testing.assert_allclose(genome.keep_probabilities(p, np.ones(3, bool), 0.8, "paper"),
+                             [0.16, 0.4, 0.8])
+
+
+def test_budget_draw_keeps_about_r_of_alive_synapses_and_obeys_heredity():
+  w = random_weights()
+  parent = genome.full_masks(w)
+  child = genome.sample_offspring(w, parent, r_syn=0.8, r_clu=1.0, mode="budget",
+                                  rng=genome.generation_rng(0, 1))
+  kept = sum(child[n].sum() for n in arch.CONV_LAYERS if n != "conv10") / sum(
+      parent[n].sum() for n in arch.CONV_LAYERS if n != "conv10")
+  assert kept == pytest.approx(0.8, abs=0.01)
+  grandchild = genome.sample_offspring(w, child, 0.8, 0.9, "budget", genome.generation_rng(0, 2))
+  genome.check_heredity(child, grandchild)
+  for n in arch.CONV_LAYERS:
+    assert not np.any(grandchild[n] & ~child[n])
+
+
+def test_cluster_draw_kills_whole_filters_but_never_the_head():
+  w = random_weights(2)
+  child = genome.sample_offspring(w, genome.full_masks(w), r_syn=1.0, r_clu=0.5, mode="budget",
+                                  rng=genome.generation_rng(3, 1))
+  alive = genome.alive_filters(child["fire6_expand3x3"])
+  assert 0.35 < alive.mean() < 0.65
+  assert genome.alive_filters(child["conv10"]).all()
+
+
+def test_a_layer_is_never_emptied():
+  w = random_weights(4)
+  masks = genome.full_masks(w)
+  # A paper-mode draw with a tiny R empties almost everything.
+  child = genome.sample_offspring(w, masks, 1e-6, 1e-6, "paper", genome.generation_rng(0, 1))
+  for n in arch.CONV_LAYERS:
+    assert genome.alive_filters(child[n]).any(), n
+  strongest = np.argmax(genome.cluster_strengths(w["fire3_expand1x1"][0], masks["fire3_expand1x1"]))
+  assert genome.alive_filters(child["fire3_expand1x1"])[strongest]
+
+
+def test_same_seed_same_draw_other_generation_other_draw():
+  w = random_weights(5)
+  m = genome.full_masks(w)
+  a = genome.sample_offspring(w, m, 0.7, 0.8, "budget", genome.generation_rng(9, 1))
+  b = genome.sample_offspring(w, m, 0.7, 0.8, "budget", genome.generation_rng(9, 1))
+  c = genome.sample_offspring(w, m, 0.7, 0.8, "budget", genome.generation_rng(9, 2))
+  assert all(np.array_equal(a[n], b[n]) for n in arch.CONV_LAYERS)
+  assert not all(np.array_equal(a[n], c[n]) for n in arch.CONV_LAYERS)
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, 1.5])
+def test_environmental_factor_outside_unit_interval_is_refused(bad):
+  w = random_weights()
+  with pytest.raises(ValueError, match=r"\(0, 1\]"):
+    genome.sample_offspring(w, genome.full_masks(w), bad, 0.9, "budget", genome.generation_rng(0, 1))

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from squish_tf import bench, data, litert, model
+from squish_tf.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+  splits = data.load("digits", image_size=32, seed=0)
+  net = model.squeezenet(image_size=32, seed=0)
+  from squish_tf import train
+  train.fit(net, splits, epochs=1, batch_size=64, learning_rate=1e-3, seed=0, verbose=0)
+  x, y = data.as_numpy(splits.test)
+  path = str(tmp_path_factory.mktemp("m") / "model.tflite")
+  figures = litert.export_verified(net, x[:32], path)
+  return net, x, y, path, figures
+
+
+def test_verified_export_matches_keras_and_keeps_figures(tiny):
+  net, x, y, path, figures = tiny
+  assert figures["max_abs_diff"] <= litert.MAX_ABS_DIFF
+  assert figures["argmax_agreement"] == 1.0
+  import json
+  assert json.load(open(path + ".json"))["bytes"] == len(open(path, "rb").read())
+  keras_top1 = float(np.mean(net.predict(x, verbose=0).argmax(1) == y))
+  assert litert.top1(path, x, y) == pytest.approx(keras_top1, abs=1 / len(y))
+
+
+def test_disagreeing_conversion_is_not_written(tiny, tmp_path, monkeypatch):
+  net, x, _, _, _ = tiny
+  other = model.squeezenet(image_size=32, seed=99)  # different weights: must be refused
+  wrong = litert.to_tflite(other)
+  monkeypatch.setattr(litert, "to_tflite", lambda m: wrong)
+  out = tmp_path / "bad.tflite"
+  with pytest.raises(RuntimeError, match="disagrees"):
+    litert.export_verified(net, x[:16], str(out))
+  assert not out.exists()
+
+
+def test_missing_and_truncated_files_are_user_errors(tiny, tmp_path):
+  _, x, y, path, _ = tiny
+  with pytest.raises(UserError, match="no such .tflite"):
+    litert.top1(str(tmp_path / "nope.tflite"), x, y)
+  cut = tmp_path / "cut.tflite"
+  cut.write_bytes(open(path, "rb").read()[:5000])
+  with pytest.raises(UserError, match="truncated"):
+    litert.top1(str(cut), x, y)
+
+
+def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):
+  _, _, _, path, _ = tiny
+  small = model.squeezenet(model.spec_of(tiny[0]) | {"fire9_expand3x3": 16, "fire8_expand3x3": 16},
+                           image_size=32)
+  other = str(tmp_path / "small.tflite")
+  open(other, "wb").write(litert.to_tflite(small))
+  results = bench.benchmark([path, other], image_size=64, seconds=0.3, rounds=2)
+  assert [r["path"] for r in results] == [path, other]
+  for r in results:
+    assert r["image_size"] == 64 and r["threads"] >= 1
+    assert r["images_per_sec_b1"] > 0 and r["images_per_sec_b32"] > 0
+    assert r["latency_ms_p50"] <= r["latency_ms_p90"]
+    assert 0 < r["gzip_bytes"] < r["bytes"]
+  assert results[1]["bytes"] < results[0]["bytes"]
+  table = bench.format_table(results)
+  assert "small.tflite" in table and "64x64" in table
