@@ -1,0 +1,8 @@
+package org.squishtf.core;
+
+/** labels.txt is empty, has blank lines, or does not match the model's number of outputs. */
+public class LabelException extends IllegalArgumentException {
+  public LabelException(String message) {
+    super(message);
+  }
+}
