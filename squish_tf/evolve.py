@@ -16,6 +16,7 @@ killed at any moment loses at most the generation in progress.
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -176,15 +177,27 @@ def _ancestor(cfg, splits, clock: _Clock):
   return net, clock.seconds["train"]
 
 
-def _offspring(cfg, parent, parent_masks, generation: int, k: int, splits, clock: _Clock):
-  """Draws, squishes and fine-tunes offspring k; returns (val top-1, net, masks)."""
+@functools.lru_cache(maxsize=2)
+def _splits(dataset: str, image_size: int, data_dir, seed: int) -> data.DataSplits:
+  return data.load(dataset, image_size, data_dir, seed)
+
+
+def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weights: dict,
+                   parent_masks: dict, generation: int, k: int) -> dict:
+  """Draws, squishes and fine-tunes offspring k of a generation, from plain data.
+
+  Everything in and out is numpy or plain Python, so an executor may run it in
+  another process or on another machine; the same inputs give the same result.
+  Returns {"offspring", "top1_val", "spec", "weights", "masks", "phase_seconds"}.
+  """
+  clock = _Clock()
+  splits = _splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   with clock.time("sample"):
     rng = genome.generation_rng(cfg.seed, generation, k)
-    weights = model_lib.get_weights(parent)
-    masks = genome.sample_offspring(weights, parent_masks, cfg.r_syn, cfg.r_clu,
+    masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
   with clock.time("surgery"):
-    squished = surgery.squish(model_lib.spec_of(parent), weights, masks)
+    squished = surgery.squish(parent_spec, parent_weights, masks)
     net = model_lib.squeezenet(squished.spec, splits.num_classes, image_size=cfg.image_size,
                                seed=_model_seed(cfg.seed, generation, k))
     if cfg.offspring_init == "inherit":
@@ -192,17 +205,34 @@ def _offspring(cfg, parent, parent_masks, generation: int, k: int, splits, clock
     masking.apply_masks(net, squished.masks)
   with clock.time("train"):
     epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
-    lr = cfg.learning_rate
-    train.fit(net, splits, epochs, cfg.batch_size, lr, _model_seed(cfg.seed, generation, k),
-              verbose=0)
+    train.fit(net, splits, epochs, cfg.batch_size, cfg.learning_rate,
+              _model_seed(cfg.seed, generation, k), verbose=0)
   masking.strip_masks(net)
   with clock.time("evaluate"):
     val = train.top1(net, splits.validation)
-  return val, net, squished.masks
+  return {"offspring": k, "top1_val": val, "spec": squished.spec,
+          "weights": model_lib.get_weights(net), "masks": squished.masks,
+          "phase_seconds": clock.seconds}
 
 
-def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False) -> list[dict]:
-  """Runs (or resumes) the evolution; returns the metrics of every finished generation."""
+def local_map(fn, arg_lists):
+  """The default executor: one offspring after another in this process."""
+  return [fn(*args) for args in arg_lists]
+
+
+def _network(cfg, spec: dict, weights: dict):
+  net = model_lib.squeezenet(spec, spec[arch.HEAD], image_size=cfg.image_size)
+  model_lib.set_weights(net, weights)
+  return net
+
+
+def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
+        executor=local_map) -> list[dict]:
+  """Runs (or resumes) the evolution; returns the metrics of every finished generation.
+
+  `executor(fn, arg_lists)` runs `fn(*args)` for each offspring and returns the
+  results in order; the default runs them here, one after another.
+  """
   _start(cfg, workdir, resume)
   # Seeded and deterministic ops, so that a resumed run trains and draws what an
   # uninterrupted one would. Interpreter benchmarks are timings and vary.
@@ -212,7 +242,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False) -> lis
   state = files.read_json(state_path) if os.path.exists(state_path) else {}
   if state.get("stopped") and resume:
     logging.info("this run stopped at generation %s: %s", state.get("generation"), state["stopped"])
-  splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
+  splits = _splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   files.write_text(os.path.join(workdir, "labels.txt"), "\n".join(splits.class_names) + "\n")
   test = data.as_numpy(splits.test)
   done = finished_generations(workdir)
@@ -235,31 +265,39 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False) -> lis
   for generation in range(last + 1, cfg.generations + 1):
     if state.get("stopped"):
       break
+    logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
+                 "%s parameters", generation, cfg.generations, cfg.population,
+                 f"{parent.count_params():,}")
+    spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
+    results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k)
+                                        for k in range(cfg.population)])
     clock = _Clock()
-    candidates = []
-    for k in range(cfg.population):
-      logging.info("generation %d/%d, offspring %d/%d: drawing, squishing, fine-tuning",
-                   generation, cfg.generations, k + 1, cfg.population)
-      val, net, masks = _offspring(cfg, parent, parent_masks, generation, k, splits, clock)
-      logging.info("  offspring %d: %d parameters, validation top-1 %.4f",
-                   k + 1, net.count_params(), val)
-      candidates.append((val, -net.count_params(), -k, net, masks))
-    fit_ones = [c for c in candidates if c[0] >= cfg.accuracy_floor]
+    for res in results:
+      for phase, seconds in res["phase_seconds"].items():
+        clock.seconds[phase] = clock.seconds.get(phase, 0.0) + seconds
+      logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
+                   res["offspring"] + 1, cfg.population,
+                   f"{arch.param_count(res['spec']):,}", res["top1_val"])
+    fit_ones = [r for r in results if r["top1_val"] >= cfg.accuracy_floor]
     if not fit_ones:
-      best = max(c[0] for c in candidates)
+      best = max(r["top1_val"] for r in results)
       state = {"stopped": f"no offspring reached --accuracy_floor={cfg.accuracy_floor} "
                           f"(best validation top-1 {best:.4f})", "generation": generation}
       files.write_json(state_path, state)
       logging.warning("generation %d: %s; the run stops here, keeping generations 0-%d",
                       generation, state["stopped"], generation - 1)
       break
-    val, _, neg_k, net, masks = max(fit_ones, key=lambda c: c[:3])
+    # Best validation top-1; ties go to the smaller network, then the first drawn.
+    best = max(fit_ones, key=lambda r: (r["top1_val"], -arch.param_count(r["spec"]),
+                                        -r["offspring"]))
+    net = _network(cfg, best["spec"], best["weights"])
     record = _save_generation(
-        workdir, generation, net, masks,
-        {"top1_val": round(val, 5), "train_seconds": round(clock.seconds.get("train", 0.0), 3),
-         "offspring": -neg_k, "population": cfg.population}, splits, test, cfg, clock)
+        workdir, generation, net, best["masks"],
+        {"top1_val": round(best["top1_val"], 5),
+         "train_seconds": round(clock.seconds.get("train", 0.0), 3),
+         "offspring": best["offspring"], "population": cfg.population}, splits, test, cfg, clock)
     _log_generation(record, cfg)
-    parent, parent_masks = net, masks
+    parent, parent_masks = net, best["masks"]
   return load_records(workdir)
 
 

@@ -7,6 +7,7 @@ import os
 import warnings
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 from squish_tf.errors import exit_on_user_error
 
@@ -26,11 +27,25 @@ def define_train_flags(epochs: int = 30) -> None:
                      lower_bound=0.0)
 
 
+class _QuietLibraries(logging.Filter):
+  """Drops INFO records logged from inside TensorFlow and Keras.
+
+  Their converter and SavedModel writer log pages of INFO through absl for every
+  .tflite; our progress lines are what the user wants to see. Warnings still pass.
+  """
+
+  def filter(self, record):
+    noisy = any(part in record.pathname for part in ("/tensorflow/", "/keras/", "/tf_keras/"))
+    return record.levelno >= logging.WARNING or not noisy
+
+
 def run(main) -> None:
   """Runs an absl `main` so that user errors print one line and exit 2."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-  # TensorFlow's converter and SavedModel writer log pages of INFO through Python
-  # logging (which absl shows); our progress lines are what the user wants to see.
-  logging.getLogger("tensorflow").setLevel(logging.WARNING)
   warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
-  app.run(exit_on_user_error(main))
+
+  def quiet_main(argv):
+    absl_logging.get_absl_handler().addFilter(_QuietLibraries())
+    return main(argv)
+
+  app.run(exit_on_user_error(quiet_main))

@@ -1,0 +1,99 @@
+"""Issue 3's performance goals, measured on the default digits run in one go.
+
+  python benchmarks/evolution_goals.py --workdir=runs/goals
+
+Runs the default `squish-evolve` (timing its wall clock) unless --workdir already holds
+a finished run, reports it, re-benchmarks the ancestor and the smallest SquishedNet side
+by side at 224x224 (same process, same threads, interleaved rounds), and writes
+benchmarks/results/evolution_goals.{json,md}.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from absl import app, flags
+
+flags.DEFINE_string("workdir", "runs/goals", "Run directory (reused if finished).")
+flags.DEFINE_float("seconds", 6.0, "Benchmark seconds per file and batch size.")
+FLAGS = flags.FLAGS
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main(argv):
+  del argv
+  from squish_tf import bench, config, evolve, report
+  cfg = config.EvolveConfig()
+  workdir = FLAGS.workdir
+  wall = None
+  if len(evolve.finished_generations(workdir)) < cfg.generations + 1:
+    start = time.perf_counter()
+    resume = ["--resume"] if os.path.exists(os.path.join(workdir, "config.json")) else []
+    subprocess.run(["squish-evolve", f"--workdir={workdir}", *resume], check=True)
+    wall = time.perf_counter() - start
+  out = report.write_report(workdir)
+  records = {r["generation"]: r for r in evolve.load_records(workdir)}
+  ancestor = records[0]
+  smallest = min((records[n["generation"]] for n in out["named"]), key=lambda r: r["tflite_bytes"])
+  reference = report.reference_squeezenet(workdir)
+  # Side by side at the deployment size: rebuilt 224x224 files of both networks.
+  from squish_tf import litert, files, model as model_lib
+  import keras
+  paths = []
+  for r in (ancestor, smallest):
+    net = keras.saving.load_model(os.path.join(evolve.gen_dir(workdir, r["generation"]),
+                                               "model.keras"), compile=False)
+    path = os.path.join(workdir, "reference", f"gen_{r['generation']:03d}_224.tflite")
+    files.write_bytes(path, litert.to_tflite(model_lib.rebuild(net, 224)))
+    paths.append(path)
+  speed = bench.benchmark(paths, image_size=224, seconds=FLAGS.seconds, rounds=4)
+  split = out["time_split"]
+  result = {
+      "command": "python benchmarks/evolution_goals.py --workdir=" + workdir,
+      "run_wall_seconds": round(wall, 1) if wall is not None else None,
+      "sum_of_generation_seconds": split["wall_seconds"],
+      "time_split_seconds": split["seconds"],
+      "overhead_fraction": split["overhead_fraction"],
+      "ancestor": {k: ancestor[k] for k in ("tflite_bytes", "top1_tflite", "params_total")},
+      "smallest": {"generation": smallest["generation"],
+                   **{k: smallest[k] for k in ("tflite_bytes", "top1_tflite", "params_total")}},
+      "reference_1000_class_bytes": reference["tflite_bytes"],
+      "side_by_side_224": speed,
+  }
+  sm, an = smallest, ancestor
+  ratio_b32 = speed[1]["images_per_sec_b32"] / speed[0]["images_per_sec_b32"]
+  goals = [
+      ("smallest float32 .tflite <= 0.49 MB", f"{sm['tflite_bytes'] / 1e6:.3f} MB",
+       sm["tflite_bytes"] <= 0.49e6),
+      ("10x smaller than 1000-class SqueezeNet v1.1 .tflite",
+       f"{reference['tflite_bytes'] / sm['tflite_bytes']:.2f}x",
+       reference["tflite_bytes"] / sm["tflite_bytes"] >= 10),
+      ("test top-1 at most 2 points below the ancestor",
+       f"{100 * (an['top1_tflite'] - sm['top1_tflite']):+.1f} points "
+       f"({100 * sm['top1_tflite']:.1f}% vs {100 * an['top1_tflite']:.1f}%)",
+       an["top1_tflite"] - sm["top1_tflite"] <= 0.02 + 1e-9),
+      ("interpreter b32 at 224x224 >= 3x the ancestor", f"{ratio_b32:.2f}x "
+       f"({speed[1]['images_per_sec_b32']:.0f} vs {speed[0]['images_per_sec_b32']:.0f} img/s, "
+       f"{speed[0]['threads']} threads)", ratio_b32 >= 3),
+      ("whole default run <= 15 minutes",
+       f"{wall / 60:.1f} min" if wall else "not timed (run reused)",
+       wall is not None and wall <= 900),
+      ("sampling+surgery+conversion+benchmark <= 15% of the run",
+       f"{100 * split['overhead_fraction']:.1f}%", split["overhead_fraction"] <= 0.15),
+  ]
+  result["goals"] = [{"goal": g, "measured": m, "met": bool(ok)} for g, m, ok in goals]
+  os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+  with open(os.path.join(HERE, "results", "evolution_goals.json"), "w") as f:
+    json.dump(result, f, indent=2)
+  table = report.markdown_table(["goal", "measured", "met"],
+                                [[g, m, "yes" if ok else "NO"] for g, m, ok in goals])
+  with open(os.path.join(HERE, "results", "evolution_goals.md"), "w") as f:
+    f.write(f"# Evolution goals (issue 3)\n\n`{result['command']}`\n\n{table}\n\n"
+            f"Time split (s): {json.dumps(split['seconds'])}\n")
+  print(table)
+
+
+if __name__ == "__main__":
+  app.run(main)
