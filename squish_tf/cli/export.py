@@ -1,0 +1,176 @@
+"""squish-export: one generation of a run as a SavedModel, ONNX, TF-TRT or TensorRT build.
+
+  squish-export --workdir=runs/digits --model=SquishedNet-2 --format=tensorrt --out=jetson/sn2
+Outputs are checked against the Keras model on validation images before they are kept.
+"""
+
+import glob
+import os
+
+from absl import flags
+
+from squish_tf.cli import common
+from squish_tf.errors import UserError
+
+FLAGS = flags.FLAGS
+FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt")
+ENGINE_NAME = "model.plan"
+ONNX_NAME = "model.onnx"
+
+
+def define_flags() -> None:
+  flags.DEFINE_string("workdir", None, "Run directory written by squish-evolve.", required=True)
+  flags.DEFINE_integer("generation", None, "Generation to export (default: the last one).",
+                       lower_bound=0)
+  flags.DEFINE_string("model", None, "A name from squish-report, e.g. SquishedNet-2 "
+                      "(instead of --generation).")
+  flags.DEFINE_enum("format", None, FORMATS, "saved_model: serving SavedModel (directory); "
+                    "onnx: OUT.onnx; tftrt: TF-TRT SavedModel (NVIDIA's TensorFlow only); "
+                    "tensorrt: directory with model.onnx, build_on_jetson.sh and, where "
+                    "TensorRT and a GPU exist, model.plan.", required=True)
+  flags.DEFINE_string("out", None, "Output path (see --format).", required=True)
+  flags.DEFINE_enum("precision", "fp32", ("fp32", "fp16", "int8"),
+                    "tftrt: fp32, fp16 or int8 (calibrated on validation images); "
+                    "tensorrt: fp32 or fp16.")
+  flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to pre-build engines for "
+                    "(tftrt), or whose min..max the engine profile covers (tensorrt).")
+  flags.DEFINE_integer("verify_images", 256, "Validation images for the parity check and INT8 "
+                       "calibration.", lower_bound=1)
+
+
+def check_request(fmt: str, precision: str) -> None:
+  """Refuses impossible requests before any work is done."""
+  from squish_tf import tensorrt_export
+  if fmt == "tftrt":
+    tensorrt_export.require_tftrt()
+  elif fmt == "tensorrt" and precision == "int8":
+    raise UserError("--format=tensorrt builds fp32 or fp16 engines; for INT8 use --format=tftrt "
+                    "--precision=int8 on NVIDIA's TensorFlow (it calibrates on the data set)")
+  elif fmt in ("saved_model", "onnx") and precision != "fp32":
+    raise UserError(f"--format={fmt} is float32; --precision applies to tftrt and tensorrt")
+
+
+def generations(workdir: str) -> list[int]:
+  found = glob.glob(os.path.join(workdir, "gen_[0-9][0-9][0-9]", "model.keras"))
+  return sorted(int(os.path.basename(os.path.dirname(p))[4:]) for p in found)
+
+
+def resolve_generation(workdir: str, generation: int | None, name: str | None) -> int:
+  """The generation asked for by number or SquishedNet name, or the last one."""
+  from squish_tf import files
+  if generation is not None and name is not None:
+    raise UserError("pass --generation or --model, not both")
+  done = generations(workdir)
+  if not done:
+    raise UserError(f"{workdir} holds no finished generation (gen_NNN/model.keras); "
+                    f"run squish-evolve first")
+  if name is not None:
+    path = os.path.join(workdir, "squishednets.json")
+    if not os.path.isfile(path):
+      raise UserError(f"--model={name}: {workdir} has no squishednets.json; run squish-report "
+                      f"first, or pass --generation")
+    named = {n["name"]: n["generation"] for n in files.read_json(path)}
+    if name not in named:
+      raise UserError(f"--model={name} is not in squishednets.json; choose one of "
+                      f"{', '.join(named) or '(none named)'}")
+    generation = named[name]
+  if generation is None:
+    return done[-1]
+  if generation not in done:
+    raise UserError(f"--generation={generation} is not a finished generation of {workdir}; "
+                    f"choose one of {', '.join(map(str, done))}")
+  return generation
+
+
+def export(workdir: str, fmt: str, out: str, generation: int | None = None,
+           model_name: str | None = None, precision: str = "fp32", batch_sizes=(1, 32),
+           verify_images: int = 256) -> dict:
+  """Exports one generation of a run; returns what was written and its figures."""
+  from squish_tf import tensorrt_export
+  check_request(fmt, precision)
+  batch_sizes = tensorrt_export.check_batch_sizes(batch_sizes)
+  if fmt == "onnx" and not out.endswith(".onnx"):
+    raise UserError(f"--out={out}: for --format=onnx, name the file, ending in .onnx")
+  config_path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(config_path):
+    raise UserError(f"{workdir} is not a squish-evolve run (no config.json); check --workdir")
+  import keras
+  from squish_tf import data, files
+  cfg = files.read_json(config_path)
+  gen = resolve_generation(workdir, generation, model_name)
+  net = keras.saving.load_model(os.path.join(workdir, f"gen_{gen:03d}", "model.keras"),
+                                compile=False)
+  splits = data.load(cfg["dataset"], cfg["image_size"], cfg.get("data_dir"), cfg.get("seed", 0))
+  images, labels = data.as_numpy(splits.validation, limit=verify_images)
+  result = {"generation": gen, "format": fmt, "out": out, "precision": precision}
+  if fmt == "saved_model":
+    from squish_tf import saved_model_export
+    result["parity"] = saved_model_export.export_verified(net, images, out)
+  elif fmt == "onnx":
+    from squish_tf import onnx_export
+    result["parity"] = onnx_export.export_verified(net, images, out, labels, splits.class_names)
+  elif fmt == "tftrt":
+    _tftrt(net, images, out, precision, batch_sizes)
+  else:
+    result.update(_tensorrt(net, images, labels, splits.class_names, out, precision, batch_sizes))
+  return result
+
+
+def _tftrt(net, images, out, precision, batch_sizes) -> None:
+  import tempfile
+  from squish_tf import saved_model_export, tensorrt_export
+  with tempfile.TemporaryDirectory() as tmp:
+    source = os.path.join(tmp, "saved_model")
+    saved_model_export.export_verified(net, images, source)
+    tensorrt_export.convert_tftrt(source, out, precision, int(net.input_shape[1]), batch_sizes,
+                                  calibration_images=images)
+
+
+def _tensorrt(net, images, labels, class_names, out, precision, batch_sizes) -> dict:
+  """OUT/: the verified ONNX, build_on_jetson.sh, and the engine where it can be built."""
+  from squish_tf import onnx_export, saved_model_export, tensorrt_export
+  image_size = int(net.input_shape[1])
+  result = {}
+  with saved_model_export.atomic_dir(out) as tmp:
+    onnx_path = os.path.join(tmp, ONNX_NAME)
+    result["parity"] = onnx_export.export_verified(net, images, onnx_path, labels, class_names)
+    tensorrt_export.write_build_script(onnx_path, ENGINE_NAME, image_size, batch_sizes, precision)
+    result["engine_blocker"] = tensorrt_export.engine_build_blocker()
+    if result["engine_blocker"] is None:
+      result["engine"] = tensorrt_export.build_engine(
+          onnx_path, os.path.join(tmp, ENGINE_NAME), image_size, batch_sizes, precision)
+  return result
+
+
+def main(argv):
+  del argv
+  import logging
+  logging.getLogger("tf2onnx").setLevel(logging.WARNING)  # its INFO lines drown our figures
+  try:
+    batch_sizes = [int(b) for b in FLAGS.batch_sizes]
+  except ValueError:
+    raise ValueError(f"--batch_sizes must be integers like 1,32, got {FLAGS.batch_sizes}") from None
+  r = export(FLAGS.workdir, FLAGS.format, FLAGS.out, FLAGS.generation, FLAGS.model,
+             FLAGS.precision, batch_sizes, FLAGS.verify_images)
+  if "parity" in r:
+    p = r["parity"]
+    print(f"generation {r['generation']} -> {FLAGS.out}: max |diff| vs Keras "
+          f"{p['max_abs_diff']:.2e}, top-1 agreement {p['argmax_agreement']:.1%} "
+          f"over {p['images']} validation images")
+  else:
+    print(f"generation {r['generation']} -> {FLAGS.out} (TF-TRT {FLAGS.precision}, engines for "
+          f"batch {','.join(map(str, batch_sizes))})")
+  if FLAGS.format == "tensorrt":
+    script = os.path.join(FLAGS.out, "build_on_jetson.sh")
+    if r.get("engine"):
+      e = r["engine"]
+      print(f"engine {os.path.join(FLAGS.out, ENGINE_NAME)} built for this GPU (TensorRT "
+            f"{e['tensorrt_version']}, {e['precision']}){'; ' + e['note'] if e['note'] else ''}; "
+            f"on a Jetson rebuild it there with {script}")
+    else:
+      print(f"engine not built here ({r['engine_blocker']}): build it on the Jetson with {script}")
+
+
+def run_main():
+  define_flags()
+  common.run(main)
