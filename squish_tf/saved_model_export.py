@@ -55,14 +55,19 @@ def input_spec(image_size: int) -> tf.TensorSpec:
 
 
 def write_unchecked(keras_model, out_dir: str) -> None:
-  """Writes the serving SavedModel of `keras_model` to `out_dir` (which must not exist)."""
-  import keras
+  """Writes the serving SavedModel of `keras_model` to `out_dir` (new or empty)."""
+  # A plain tf.Module rather than keras.export.ExportArchive: on Keras 3.15 the
+  # archive stores every weight twice (half the file is a second copy).
   image_size = int(keras_model.input_shape[1])
-  archive = keras.export.ExportArchive()
-  archive.track(keras_model)
-  archive.add_endpoint(SIGNATURE, lambda image: {OUTPUT_NAME: keras_model(image, training=False)},
-                       input_signature=[input_spec(image_size)])
-  archive.write_out(out_dir, verbose=False)
+
+  @tf.function(input_signature=[input_spec(image_size)])
+  def serve(image):
+    return {OUTPUT_NAME: keras_model(image, training=False)}
+
+  module = tf.Module()
+  module.model_weights = [w.value for w in keras_model.weights]  # the tf.Variables behind them
+  module.serve = serve
+  tf.saved_model.save(module, out_dir, signatures={SIGNATURE: serve})
 
 
 def signature(saved_model_dir: str):
@@ -89,12 +94,8 @@ def export_verified(keras_model, images: np.ndarray, out_dir: str) -> dict:
   """Writes the SavedModel, checks its signature against Keras on `images`, then keeps it."""
   expected = keras_model.predict(images, batch_size=64, verbose=0)
   with atomic_dir(out_dir) as tmp:
-    inner = os.path.join(tmp, "model")  # ExportArchive wants a path it creates itself
-    write_unchecked(keras_model, inner)
-    figures = compare(expected, predict(signature(inner), images))
+    write_unchecked(keras_model, tmp)
+    figures = compare(expected, predict(signature(tmp), images))
     if figures["max_abs_diff"] > MAX_ABS_DIFF or figures["argmax_agreement"] < MIN_AGREEMENT:
       raise RuntimeError(f"SavedModel disagrees with Keras: {figures}; not written")
-    for name in os.listdir(inner):
-      os.replace(os.path.join(inner, name), os.path.join(tmp, name))
-    os.rmdir(inner)
   return figures

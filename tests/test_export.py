@@ -131,6 +131,9 @@ def test_saved_model_signature_round_trip(run_dir, tmp_path):
   assert list(spec) == ["image"] and spec["image"].shape.as_list() == [None, IMAGE_SIZE,
                                                                        IMAGE_SIZE, 3]
   assert list(fn.structured_outputs) == ["probabilities"]
+  weight_bytes = sum(w.numpy().nbytes for w in run_dir["net"].weights)
+  stored = sum(f.stat().st_size for f in (tmp_path / "sm" / "variables").iterdir())
+  assert weight_bytes <= stored < 1.1 * weight_bytes  # each weight stored once
   expected = run_dir["net"].predict(run_dir["x"], verbose=0)
   for batch in (1, 5):
     got = fn(image=tf.constant(run_dir["x"][:batch]))["probabilities"].numpy()
