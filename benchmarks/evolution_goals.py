@@ -38,16 +38,8 @@ def main(argv):
   ancestor = records[0]
   smallest = min((records[n["generation"]] for n in out["named"]), key=lambda r: r["tflite_bytes"])
   reference = report.reference_squeezenet(workdir)
-  # Side by side at the deployment size: rebuilt 224x224 files of both networks.
-  from squish_tf import litert, files, model as model_lib
-  import keras
-  paths = []
-  for r in (ancestor, smallest):
-    net = keras.saving.load_model(os.path.join(evolve.gen_dir(workdir, r["generation"]),
-                                               "model.keras"), compile=False)
-    path = os.path.join(workdir, "reference", f"gen_{r['generation']:03d}_224.tflite")
-    files.write_bytes(path, litert.to_tflite(model_lib.rebuild(net, 224)))
-    paths.append(path)
+  paths = [os.path.join(evolve.gen_dir(workdir, r["generation"]), "model.tflite")
+           for r in (ancestor, smallest)]
   speed = bench.benchmark(paths, image_size=224, seconds=FLAGS.seconds, rounds=4)
   split = out["time_split"]
   result = {

@@ -108,7 +108,8 @@ def format_table(results: list[dict]) -> str:
            f"{r.get('latency_ms_p90', float('nan')):.2f}"] for r in results]
   widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
   line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
-  threads = results[0]["threads"] if results else "?"
   size = results[0].get("image_size", "?") if results else "?"
+  where = (f"{results[0]['threads']} interpreter threads" if results and results[0].get("threads")
+           else (results[0].get("device", "GPU") if results else "?"))
   return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
-                   + [f"({size}x{size} input, {threads} interpreter threads)"])
+                   + [f"({size}x{size} input, {where})"])

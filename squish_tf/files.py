@@ -16,6 +16,9 @@ def atomic_path(path: str):
   suffix = os.path.splitext(path)[1]  # keep the extension: Keras checks it on save
   fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
   os.close(fd)
+  umask = os.umask(0)
+  os.umask(umask)
+  os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a released file should read like any other
   try:
     yield tmp
     with open(tmp, "rb") as f:

@@ -43,3 +43,10 @@ def test_bench_missing_and_truncated_tflite(cli, tmp_path):
 
 def test_report_without_a_run(cli, tmp_path):
   assert_one_line_error(cli("report", f"--workdir={tmp_path}"), "no finished generation")
+
+
+def test_bench_engine_without_tensorrt_says_why(cli, tmp_path):
+  engine = tmp_path / "model.plan"
+  engine.write_bytes(b"not an engine")
+  proc = cli("bench", str(engine))
+  assert_one_line_error(proc, "tensorrt")
