@@ -1,0 +1,84 @@
+"""tfmot QAT in its own legacy-Keras process: rebuild parity, toy run end to end, sparsity."""
+
+import json
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from squish_tf import arch, data, litert, masking, model, qat, quantize, train
+from squish_tf.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def digits():
+  splits = data.load("digits", 32, seed=0)
+  return data.as_numpy(splits.train), data.as_numpy(splits.validation)
+
+
+@pytest.fixture(scope="module")
+def masked_net(digits):
+  """A half-width net trained 4 epochs; its weakest 30% of synapses per layer then masked."""
+  (x, y), _ = digits
+  keras.utils.set_random_seed(0)
+  spec = {k: max(4, v // 2) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
+  net = model.squeezenet(spec, image_size=32, seed=0, dropout=0.1)
+  train.compile_model(net, 3e-3, 4 * len(x) // 32)
+  net.fit(x, y, batch_size=32, epochs=4, verbose=0)
+  masks = {n: np.abs(k) > np.quantile(np.abs(k), 0.3) for n, (k, _) in model.get_weights(net).items()}
+  masking.apply_masks(net, masks)
+  masking.strip_masks(net)
+  return net, masks
+
+
+def test_main_process_never_loads_legacy_keras(masked_net):
+  assert "tf_keras" not in sys.modules and "tensorflow_model_optimization" not in sys.modules
+
+
+def test_legacy_rebuild_predicts_what_keras3_predicts(masked_net, digits):
+  net, _ = masked_net
+  _, (vx, _) = digits
+  images = vx[:64]
+  got = qat.legacy_predict(net, images)
+  # Same graph and weights in another Keras: float rounding only.
+  np.testing.assert_allclose(got, net.predict(images, verbose=0), atol=1e-5)
+
+
+def test_toy_qat_end_to_end_keeps_masks_and_runs_in_litert(masked_net, digits, tmp_path):
+  net, masks = masked_net
+  (x, y), (vx, vy) = digits
+  out = tmp_path / "qat.tflite"
+  # min_agreement: the toy model's int8 argmax ties with the QAT model's (see test_quantize).
+  figures = qat.run_qat(net, str(out), x[:200], y[:200], vx, vy, masks=masks, epochs=1,
+                        min_agreement=0.8)
+  assert figures["prune_preserve"] and figures["rebuild_max_abs_diff"] <= 1e-4
+  assert figures["masked_weights"] > 0
+  assert figures["masked_nonzero_after_qat"] == 0  # tfmot kept every dead synapse at zero
+  assert json.loads((tmp_path / "qat.tflite.json").read_text())["bytes"] == out.stat().st_size
+  interp = litert.interpreter(model_path=str(out))
+  assert np.dtype(interp.get_input_details()[0]["dtype"]).name == "int8"
+  assert quantize.top1(str(out), vx, vy) == pytest.approx(figures["top1_qat_int8"])
+  assert out.stat().st_size < len(litert.to_tflite(net)) / 2.5
+
+
+def test_worker_errors_come_back_as_one_line(masked_net, digits, tmp_path):
+  net, masks = masked_net
+  (x, y), (vx, vy) = digits
+  with pytest.raises(UserError, match=r"^[^\n]*agrees with the float model on only[^\n]*$"):
+    qat.run_qat(net, str(tmp_path / "q.tflite"), x[:32], y[:32], vx[:32], vy[:32],
+                masks=masks, epochs=1, representative_images=8, min_agreement=1.01)
+  assert not (tmp_path / "q.tflite").exists()
+
+
+def test_bad_inputs_are_named(masked_net, tmp_path):
+  net, masks = masked_net
+  with pytest.raises(UserError, match="no such .keras"):
+    qat.run_qat(str(tmp_path / "nope.keras"), str(tmp_path / "q.tflite"))
+  with pytest.raises(UserError, match=".tflite path"):
+    qat.run_qat(net, str(tmp_path / "q.bin"), np.zeros((1, 32, 32, 3)), [0],
+                np.zeros((1, 32, 32, 3)), [0])
+  bad = dict(masks, conv1=np.ones((1, 1, 1, 1), bool))
+  with pytest.raises(ValueError, match="conv1: mask shape"):
+    qat.run_qat(net, str(tmp_path / "q.tflite"), np.zeros((1, 32, 32, 3)), [0],
+                np.zeros((1, 32, 32, 3)), [0], masks=bad)
