@@ -38,6 +38,7 @@ class EvolveConfig(TrainConfig):
   offspring_init: str = "inherit"
   accuracy_floor: float = 0.5
   ancestor: str | None = None
+  int8: bool = False  # also write and measure a post-training int8 .tflite per generation
 
   def __post_init__(self):
     super().__post_init__()

@@ -122,6 +122,9 @@ def _save_generation(workdir: str, generation: int, net, masks: dict, record_bas
     # to the deployment size, with the same outputs as a file converted at that size.
     speed = bench.benchmark([tflite_path], image_size=cfg.bench_image_size, threads=cfg.threads,
                             seconds=BENCH_SECONDS)[0]
+  if cfg.int8:
+    with clock.time("convert"):
+      int8 = _int8(net, splits, test, os.path.join(partial, "model_int8.tflite"))
   sizes = bench.file_sizes(tflite_path)
   record = {
       **record_base,
@@ -144,6 +147,8 @@ def _save_generation(workdir: str, generation: int, net, masks: dict, record_bas
       "bench_image_size": cfg.bench_image_size,
       "bench_threads": speed["threads"],
   }
+  if cfg.int8:
+    record.update(int8)
   record["phase_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
   record["wall_seconds"] = round(sum(clock.seconds.values()), 3)
   files.write_json(os.path.join(partial, "metrics.json"), record)
@@ -151,6 +156,20 @@ def _save_generation(workdir: str, generation: int, net, masks: dict, record_bas
   files.write_text(os.path.join(workdir, "metrics.jsonl"),
                    "".join(json.dumps(r, sort_keys=True) + "\n" for r in load_records(workdir)))
   return record
+
+
+def _int8(net, splits, test, path: str) -> dict:
+  """A verified post-training int8 file; one that fails verification is recorded as None."""
+  from squish_tf import quantize
+  representative = data.as_numpy(splits.train, limit=quantize.REPRESENTATIVE_IMAGES)[0]
+  val_x, val_y = data.as_numpy(splits.validation)
+  try:
+    figures = quantize.export_int8(net, representative, val_x, val_y, path)
+  except UserError as e:
+    logging.warning("int8: %s", e)
+    return {"tflite_int8_bytes": None, "top1_tflite_int8": None}
+  return {"tflite_int8_bytes": figures["bytes"],
+          "top1_tflite_int8": round(quantize.top1(path, *test), 5)}
 
 
 def _ancestor(cfg, splits, clock: _Clock):

@@ -156,18 +156,23 @@ def publish(workdir: str, records: list[dict], named: list[dict], table: str,
     slug = n["name"].lower()
     out = os.path.join(staging, slug)
     os.makedirs(out)
-    shutil.copyfile(os.path.join(evolve.gen_dir(workdir, n["generation"]), "model.tflite"),
-                    os.path.join(out, "model.tflite"))
+    for name in ("model.tflite", "model_int8.tflite"):
+      source = os.path.join(evolve.gen_dir(workdir, n["generation"]), name)
+      if os.path.exists(source):
+        shutil.copyfile(source, os.path.join(out, name))
     files.write_text(os.path.join(out, "labels.txt"), labels)
     files.write_json(os.path.join(out, "preprocess.json"), preprocess.contract(cfg["image_size"]))
     keep = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top1_tflite",
             "tflite_bytes", "tflite_gzip_bytes", "images_per_sec_b1", "images_per_sec_b32",
-            "latency_ms_p50", "bench_image_size", "bench_threads", "spec")
+            "latency_ms_p50", "bench_image_size", "bench_threads", "spec", "tflite_int8_bytes",
+            "top1_tflite_int8")
     files.write_json(os.path.join(out, "model.json"),
-                     {"name": n["name"], "dataset": cfg["dataset"], **{k: r[k] for k in keep}})
+                     {"name": n["name"], "dataset": cfg["dataset"],
+                      **{k: r[k] for k in keep if k in r}})
     index.append({"name": slug, "title": n["name"], "dir": slug, "generation": n["generation"],
                   "top1": r["top1_tflite"], "bytes": r["tflite_bytes"],
-                  "image_size": cfg["image_size"], "num_classes": r["spec"][arch.HEAD]})
+                  "image_size": cfg["image_size"], "num_classes": r["spec"][arch.HEAD],
+                  "int8": r.get("tflite_int8_bytes") is not None})
   files.write_json(os.path.join(staging, "models.json"), index)
   files.write_text(os.path.join(staging, "MODELS.md"),
                    f"# Released SquishedNets\n\nFrom a `squish-evolve` run on `{cfg['dataset']}` "
@@ -213,6 +218,12 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
         f"{r['top1_val']:.4f}", f"{r['top1_tflite']:.4f}", f"{r['images_per_sec_b1']:.1f}",
         f"{r['images_per_sec_b32']:.1f}", f"{r['latency_ms_p50']:.2f}",
         f"{r['train_seconds']:.1f}"] for r in records])
+  if any(r.get("tflite_int8_bytes") for r in records):
+    per_gen += "\n\nint8 (post-training, verified against float32):\n\n" + markdown_table(
+        ["Gen", "int8 size", "Top-1 test (LiteRT, int8)"],
+        [[str(r["generation"]), _mb(r["tflite_int8_bytes"]) if r.get("tflite_int8_bytes") else "refused",
+          f"{r['top1_tflite_int8']:.4f}" if r.get("top1_tflite_int8") is not None else "-"]
+         for r in records])
   threads = records[0]["bench_threads"]
   text = "\n\n".join([
       f"# squish_tf run report: `{workdir}`",

@@ -13,8 +13,8 @@ import pytest
 from squish_tf import arch, config, evolve, report
 
 TINY = dict(image_size=32, epochs=2, finetune_epochs=1, generations=2, bench_image_size=48,
-            accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=3)
-TINY_FLAGS = [f"--{k}={v}" for k, v in TINY.items()]
+            accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=3, int8=True)
+TINY_FLAGS = [f"--{k}={v}" if not isinstance(v, bool) else f"--{k}" for k, v in TINY.items()]
 KEYS = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top1_tflite",
         "tflite_bytes", "tflite_gzip_bytes", "images_per_sec_b1", "images_per_sec_b32",
         "latency_ms_p50", "train_seconds", "wall_seconds")
@@ -46,6 +46,13 @@ def test_two_tiny_generations_record_everything(reference_run):
     assert r["tflite_bytes"] == os.path.getsize(os.path.join(gen, "model.tflite"))
     assert r["params_alive"] <= r["params_total"]
     assert abs(r["top1_keras"] - r["top1_tflite"]) <= 0.01
+    # int8 is written only when it agrees with float32; a refusal is recorded as None.
+    assert "tflite_int8_bytes" in r and "top1_tflite_int8" in r
+    int8_path = os.path.join(gen, "model_int8.tflite")
+    if r["tflite_int8_bytes"] is None:
+      assert not os.path.exists(int8_path)
+    else:
+      assert os.path.getsize(int8_path) == r["tflite_int8_bytes"] < r["tflite_bytes"] / 3
   # Offspring are physically smaller: fewer parameters, smaller files, fewer MACs.
   assert records[2]["params_total"] < records[1]["params_total"] < records[0]["params_total"]
   assert records[2]["tflite_bytes"] < records[0]["tflite_bytes"]

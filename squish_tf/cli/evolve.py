@@ -32,6 +32,8 @@ def define_flags() -> None:
                        "Input side for the per-generation interpreter benchmark.", lower_bound=32)
   flags.DEFINE_integer("threads", None, "Interpreter threads for benchmarks (default: all cores).",
                        lower_bound=1)
+  flags.DEFINE_bool("int8", False, "Also write a verified post-training int8 .tflite per "
+                    "generation (tflite_int8_bytes, top1_tflite_int8).")
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 
@@ -46,7 +48,7 @@ def main(argv):
       generations=FLAGS.generations, population=FLAGS.population, r_syn=FLAGS.r_syn,
       r_clu=FLAGS.r_clu, synthesis=FLAGS.synthesis, finetune_epochs=FLAGS.finetune_epochs,
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
-      ancestor=FLAGS.ancestor)
+      ancestor=FLAGS.ancestor, int8=FLAGS.int8)
   records = evolve.run(cfg, FLAGS.workdir, resume=FLAGS.resume)
   last = records[-1]
   print(f"{len(records) - 1} generations in {FLAGS.workdir}: last has "

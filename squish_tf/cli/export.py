@@ -13,7 +13,7 @@ from squish_tf.cli import common
 from squish_tf.errors import UserError
 
 FLAGS = flags.FLAGS
-FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt")
+FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 ENGINE_NAME = "model.plan"
 ONNX_NAME = "model.onnx"
 
@@ -34,6 +34,11 @@ def define_flags() -> None:
                     "tensorrt: fp32 or fp16.")
   flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to pre-build engines for "
                     "(tftrt), or whose min..max the engine profile covers (tensorrt).")
+  flags.DEFINE_enum("io_dtype", "int8", ("int8", "uint8"),
+                    "Input/output type of tflite_int8 and tflite_qat files.")
+  flags.DEFINE_integer("qat_epochs", 1, "Quantization-aware fine-tuning epochs (tflite_qat).",
+                       lower_bound=1)
+  flags.DEFINE_float("qat_learning_rate", 2e-4, "QAT learning rate (tflite_qat).", lower_bound=0)
   flags.DEFINE_integer("verify_images", 256, "Validation images for the parity check and INT8 "
                        "calibration.", lower_bound=1)
 
@@ -46,8 +51,8 @@ def check_request(fmt: str, precision: str) -> None:
   elif fmt == "tensorrt" and precision == "int8":
     raise UserError("--format=tensorrt builds fp32 or fp16 engines; for INT8 use --format=tftrt "
                     "--precision=int8 on NVIDIA's TensorFlow (it calibrates on the data set)")
-  elif fmt in ("saved_model", "onnx") and precision != "fp32":
-    raise UserError(f"--format={fmt} is float32; --precision applies to tftrt and tensorrt")
+  elif fmt not in ("tftrt", "tensorrt") and precision != "fp32":
+    raise UserError(f"--precision applies to tftrt and tensorrt, not --format={fmt}")
 
 
 def generations(workdir: str) -> list[int]:
@@ -84,7 +89,8 @@ def resolve_generation(workdir: str, generation: int | None, name: str | None) -
 
 def export(workdir: str, fmt: str, out: str, generation: int | None = None,
            model_name: str | None = None, precision: str = "fp32", batch_sizes=(1, 32),
-           verify_images: int = 256) -> dict:
+           verify_images: int = 256, io_dtype: str = "int8", qat_epochs: int = 1,
+           qat_learning_rate: float = 2e-4) -> dict:
   """Exports one generation of a run; returns what was written and its figures."""
   from squish_tf import tensorrt_export
   check_request(fmt, precision)
@@ -111,6 +117,21 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
     result["parity"] = onnx_export.export_verified(net, images, out, labels, splits.class_names)
   elif fmt == "tftrt":
     _tftrt(net, images, out, precision, batch_sizes)
+  elif fmt == "tflite_int8":
+    from squish_tf import quantize
+    representative = data.as_numpy(splits.train, limit=quantize.REPRESENTATIVE_IMAGES)[0]
+    result["int8"] = quantize.export_int8(net, representative, images, labels, out, io_dtype)
+  elif fmt == "tflite_qat":
+    import numpy as np
+    from squish_tf import qat
+    with np.load(os.path.join(workdir, f"gen_{gen:03d}", "masks.npz")) as saved:
+      masks = {k: saved[k] for k in saved.files}
+    result["qat"] = qat.run_qat(
+        os.path.join(workdir, f"gen_{gen:03d}", "model.keras"), out, masks=masks,
+        dataset={"name": cfg["dataset"], "seed": cfg.get("seed", 0),
+                 "data_dir": cfg.get("data_dir")},
+        epochs=qat_epochs, learning_rate=qat_learning_rate, io_dtype=io_dtype,
+        seed=cfg.get("seed", 0))
   else:
     result.update(_tensorrt(net, images, labels, splits.class_names, out, precision, batch_sizes))
   return result
@@ -151,8 +172,19 @@ def main(argv):
   except ValueError:
     raise ValueError(f"--batch_sizes must be integers like 1,32, got {FLAGS.batch_sizes}") from None
   r = export(FLAGS.workdir, FLAGS.format, FLAGS.out, FLAGS.generation, FLAGS.model,
-             FLAGS.precision, batch_sizes, FLAGS.verify_images)
-  if "parity" in r:
+             FLAGS.precision, batch_sizes, FLAGS.verify_images, FLAGS.io_dtype, FLAGS.qat_epochs,
+             FLAGS.qat_learning_rate)
+  if "int8" in r:
+    q = r["int8"]
+    print(f"generation {r['generation']} -> {FLAGS.out}: int8 ({FLAGS.io_dtype} I/O), "
+          f"{q['bytes'] / 1e3:.1f} KB, validation top-1 {q['top1_int8']:.4f} (float "
+          f"{q['top1_float']:.4f}), agreement with float {q['agreement']:.1%}")
+  elif "qat" in r:
+    q = r["qat"]
+    print(f"generation {r['generation']} -> {FLAGS.out}: QAT int8, {q['bytes'] / 1e3:.1f} KB, "
+          f"validation top-1 {q['top1_qat_int8']:.4f} (post-training int8 "
+          f"{q['top1_ptq_int8']:.4f}, float before QAT {q['top1_float_start']:.4f})")
+  elif "parity" in r:
     p = r["parity"]
     print(f"generation {r['generation']} -> {FLAGS.out}: max |diff| vs Keras "
           f"{p['max_abs_diff']:.2e}, top-1 agreement {p['argmax_agreement']:.1%} "

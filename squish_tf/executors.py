@@ -1,0 +1,170 @@
+"""Executors: how one generation's offspring tasks run, here or as Ray tasks.
+
+An executor is called as `executor(fn, arg_lists)` and returns `[fn(*args) ...]`
+in order. Tasks take the run config first (`args[0].seed` seeds them) and return
+a dict with "offspring" and "top1_val". A task that still fails after its
+retries comes back as a failed result (`failed_result`) that no selection keeps,
+so one bad offspring never loses a generation.
+
+Each task seeds TensorFlow and enables deterministic ops itself, in whatever
+process runs it, so `local` and `ray` compute the same offspring. TensorFlow's
+CPU kernels split float sums by thread count, so a Ray node with a different
+number of cores than the driver can give offspring that differ in the last
+digits (and, rarely, a different selection).
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from squish_tf.errors import UserError
+
+EXECUTORS = ("local", "ray")
+FAILED_TOP1 = -1.0  # below any --accuracy_floor, so a failed offspring is never selected
+
+
+def failed_result(args: tuple, reason: str) -> dict:
+  """The result of an offspring task that could not finish.
+
+  It keeps the parent's spec and masks (what the offspring started from) so a
+  driver can log it like any other, and carries no weights.
+  """
+  _, parent_spec, _, parent_masks, _, k = args
+  return {"offspring": k, "top1_val": FAILED_TOP1, "failed": reason, "spec": parent_spec,
+          "weights": None, "masks": parent_masks, "phase_seconds": {}}
+
+
+def _prepare_tf(seed: int) -> None:
+  """Per-task TensorFlow set-up: the run's seed, deterministic ops, GPU memory growth."""
+  for gpu in tf.config.list_physical_devices("GPU"):
+    try:  # several tasks may share a GPU; only possible before the GPU is first used
+      tf.config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError:
+      pass
+  tf.config.experimental.enable_op_determinism()
+  keras.utils.set_random_seed(seed)
+
+
+def _seeded_call(fn, *args):
+  _prepare_tf(args[0].seed)
+  return fn(*args)
+
+
+def _one_line(error: BaseException) -> str:
+  lines = str(error).strip().splitlines()
+  return f"{type(error).__name__}: {lines[-1] if lines else ''}".strip()
+
+
+class LocalExecutor:
+  """One offspring after another in this process.
+
+  A task that raises is logged and counted as failed, without a retry: in the
+  same process the same inputs fail the same way.
+  """
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    return False
+
+  def __call__(self, fn, arg_lists):
+    results = []
+    for args in arg_lists:
+      try:
+        results.append(_seeded_call(fn, *args))
+      except Exception as error:  # noqa: BLE001 - one offspring must not end the run
+        logging.warning("offspring %s failed:\n%s", args[-1], traceback.format_exc())
+        results.append(failed_result(args, _one_line(error)))
+    return results
+
+
+class RayExecutor:
+  """Each offspring as a Ray task with its own CPU/GPU request, gathered per generation.
+
+  With no address, a local Ray instance starts on entering and stops on exit; if
+  Ray is already initialised in this process (a cluster program, the tests), that
+  instance is used and left running. A task whose worker dies or which raises is
+  retried `max_retries` times by Ray, then counted as a failed offspring.
+  """
+
+  def __init__(self, address: str | None = None, cpus_per_task: float = 1,
+               gpus_per_task: float = 0, max_retries: int = 2):
+    if cpus_per_task <= 0 or gpus_per_task < 0 or max_retries < 0:
+      raise ValueError(f"cpus_per_task must be > 0, gpus_per_task and max_retries >= 0; got "
+                       f"{cpus_per_task}, {gpus_per_task}, {max_retries}")
+    self.address, self.max_retries = address, max_retries
+    self.cpus_per_task, self.gpus_per_task = cpus_per_task, gpus_per_task
+    self._ray = self._task = None
+    self._owns_ray = False
+    self._pending = []
+
+  def __enter__(self):
+    try:
+      import ray
+    except ImportError as error:
+      raise UserError("--executor=ray needs Ray: pip install 'squish_tf[ray]' (on every node "
+                      "of the cluster), or use --executor=local") from error
+    self._ray = ray
+    if not ray.is_initialized():
+      if self.address:
+        ray.init(address=self.address)
+      else:  # the embedded default: this machine only, quiet workers
+        ray.init(include_dashboard=False, log_to_driver=False)
+      self._owns_ray = True
+    logging.info("Ray: %s CPUs, %s GPUs in the cluster; %s CPU(s) and %s GPU(s) per offspring",
+                 ray.cluster_resources().get("CPU", 0), ray.cluster_resources().get("GPU", 0),
+                 self.cpus_per_task, self.gpus_per_task)
+    self._task = ray.remote(_seeded_call).options(
+        num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task,
+        max_retries=self.max_retries, retry_exceptions=True)
+    return self
+
+  def __exit__(self, *exc):
+    for ref in self._pending:  # interrupted mid-generation: free the cluster
+      self._ray.cancel(ref, force=True)
+    self._pending = []
+    if self._owns_ray:
+      self._ray.shutdown()
+      self._owns_ray = False
+    return False
+
+  def __call__(self, fn, arg_lists):
+    if self._task is None:
+      raise RuntimeError("use the Ray executor inside `with make_executor('ray') as executor:`")
+    ray = self._ray
+    shared = {}  # arguments common to all offspring (config, parent weights) are put once
+
+    def put(value):
+      if isinstance(value, (int, float, str, type(None))):
+        return value
+      if id(value) not in shared:
+        shared[id(value)] = ray.put(value)
+      return shared[id(value)]
+
+    fn_ref = ray.put(fn)
+    self._pending = [self._task.remote(fn_ref, *[put(a) for a in args]) for args in arg_lists]
+    results = []
+    for args, ref in zip(arg_lists, self._pending):
+      try:
+        results.append(ray.get(ref))
+      except ray.exceptions.RayError as error:
+        logging.warning("offspring %s failed after %d retries: %s", args[-1], self.max_retries,
+                        error)
+        results.append(failed_result(args, _one_line(error)))
+    self._pending = []
+    return results
+
+
+def make_executor(name: str, ray_address: str | None = None, cpus_per_task: float = 1,
+                  gpus_per_task: float = 0, max_retries: int = 2):
+  """The executor called `name` ("local" or "ray"), to use as a context manager."""
+  if name == "local":
+    return LocalExecutor()
+  if name == "ray":
+    return RayExecutor(ray_address, cpus_per_task, gpus_per_task, max_retries)
+  raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {name!r}")

@@ -1,0 +1,164 @@
+"""Executors and strategies: local and Ray runs agree; a killed task is retried; mirrored trains.
+
+The Ray tests share one local Ray instance (2 CPUs, small object store); the
+executor finds it running and leaves it up, so Ray starts once per module.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from squish_tf import arch, config, distribute, evolve, executors
+
+TINY = dict(image_size=32, epochs=1, finetune_epochs=1, generations=1, population=2,
+            bench_image_size=48, accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=5)
+# metrics.jsonl fields that are timings or interpreter speeds, and so vary run to run.
+TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec_b1",
+               "images_per_sec_b32", "latency_ms_p50", "latency_ms_p90", "bench_threads"}
+
+
+def masks_of(workdir, generation):
+  with np.load(os.path.join(evolve.gen_dir(workdir, generation), "masks.npz")) as f:
+    return {k: f[k] for k in arch.CONV_LAYERS}
+
+
+def metrics_of(workdir, generation):
+  record = json.load(open(os.path.join(evolve.gen_dir(workdir, generation), "metrics.json")))
+  return {k: v for k, v in record.items() if k not in TIMING_KEYS}
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+  ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'squish_tf[ray]'")
+  ray.init(num_cpus=2, object_store_memory=80 * 1024**2, include_dashboard=False,
+           log_to_driver=False)
+  yield ray
+  ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("local") / "run")
+  with executors.make_executor("local") as executor:
+    evolve.run(config.EvolveConfig(**TINY), workdir, executor=executor)
+  return workdir
+
+
+def test_local_and_ray_select_the_same_masks_and_metrics(ray_instance, local_run, tmp_path):
+  workdir = str(tmp_path / "ray")
+  # Generation 0 is the local run's ancestor; generation 1 is where the executors differ.
+  cfg = config.EvolveConfig(**TINY, ancestor=_ancestor(local_run))
+  with executors.make_executor("ray", max_retries=0) as executor:
+    evolve.run(cfg, workdir, executor=executor)
+  assert ray_instance.is_initialized()  # an instance it did not start is left running
+  ours, theirs = masks_of(workdir, 1), masks_of(local_run, 1)
+  for name in arch.CONV_LAYERS:
+    np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+  assert metrics_of(workdir, 1) == metrics_of(local_run, 1)
+  assert metrics_of(workdir, 1)["population"] == 2
+
+
+def _ancestor(workdir):
+  return os.path.join(evolve.gen_dir(workdir, 0), "model.keras")
+
+
+def _flaky(marker_dir):
+  """offspring_task, except that offspring 0's worker dies on its first attempt and
+  offspring 1 always raises. Every attempt leaves a marker file."""
+  def task(*args):
+    k = args[-1]
+    attempt = len([p for p in os.listdir(marker_dir) if p.startswith(f"{k}_")])
+    open(os.path.join(marker_dir, f"{k}_{attempt}"), "w").close()
+    if k == 0 and attempt == 0:
+      os._exit(1)  # the worker process dies mid-task
+    if k == 1:
+      raise RuntimeError("offspring 1 always fails")
+    return evolve.offspring_task(*args)
+  return task
+
+
+def test_killed_task_is_retried_and_a_failing_one_is_counted_failed(ray_instance, local_run,
+                                                                    tmp_path):
+  markers = tmp_path / "markers"
+  markers.mkdir()
+  flaky = _flaky(str(markers))
+  cfg = config.EvolveConfig(**TINY, ancestor=_ancestor(local_run))
+  workdir = str(tmp_path / "run")
+  with executors.make_executor("ray", max_retries=1) as executor:
+    results = executor(flaky, [(cfg, {}, {}, {}, 1, 1)])  # only the failure, on its own
+    assert results[0]["top1_val"] == executors.FAILED_TOP1
+    assert "offspring 1 always fails" in results[0]["failed"]
+    for p in markers.iterdir():
+      p.unlink()
+    evolve.run(cfg, workdir, executor=lambda fn, arg_lists: executor(flaky, arg_lists))
+  assert sorted(p.name for p in markers.iterdir()) == ["0_0", "0_1", "1_0", "1_1"]
+  assert evolve.finished_generations(workdir) == [0, 1]
+  record = json.load(open(os.path.join(evolve.gen_dir(workdir, 1), "metrics.json")))
+  assert record["offspring"] == 0  # the retried one; the failed one is never selected
+  assert record["top1_val"] > executors.FAILED_TOP1
+  for name in arch.CONV_LAYERS:  # an offspring of the shared ancestor
+    assert masks_of(workdir, 1)[name].sum() <= masks_of(local_run, 0)[name].sum()
+
+
+def test_local_executor_counts_an_exception_as_a_failed_offspring():
+  def boom(*args):
+    raise ValueError("no\nsuch thing")
+  with executors.make_executor("local") as executor:
+    [res] = executor(boom, [(config.EvolveConfig(**TINY), {"conv1": 64}, {}, {}, 1, 3)])
+  assert res["offspring"] == 3 and res["top1_val"] == executors.FAILED_TOP1
+  assert res["failed"] == "ValueError: such thing" and res["spec"] == {"conv1": 64}
+
+
+def test_unknown_names_are_rejected():
+  with pytest.raises(ValueError, match="executor must be one of local, ray"):
+    executors.make_executor("dask")
+  with pytest.raises(ValueError, match="cpus_per_task"):
+    executors.make_executor("ray", cpus_per_task=0)
+  with pytest.raises(ValueError, match="strategy must be one of default, mirrored"):
+    distribute.make_strategy("tpu")
+
+
+def test_mirrored_without_gpus_falls_back_to_the_default_strategy(caplog):
+  import tensorflow as tf
+  if tf.config.list_logical_devices("GPU"):
+    pytest.skip("this machine has a GPU, so mirrored does not fall back")
+  assert distribute.make_strategy("mirrored") is tf.distribute.get_strategy()
+  assert "no visible GPU, falling back to the default strategy" in caplog.text
+  assert distribute.make_strategy("default") is tf.distribute.get_strategy()
+
+
+def test_mirrored_strategy_trains_a_masked_network_over_two_replicas():
+  # Two logical CPUs stand in for two GPUs; it must be set before TensorFlow starts,
+  # hence a fresh process.
+  script = textwrap.dedent("""
+    import numpy as np, tensorflow as tf
+    tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                               [tf.config.LogicalDeviceConfiguration()] * 2)
+    from squish_tf import distribute, genome, masking, model, train
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (128, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 10, 128)
+    strategy = distribute.make_strategy("mirrored", ["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+      net = model.squeezenet(num_classes=10, image_size=32, seed=1)
+      masks = genome.full_masks(model.get_weights(net))
+      masks["conv1"][..., :8] = False
+      masking.apply_masks(net, masks)
+      train.compile_model(net, 5e-4, 4)
+      history = net.fit(images, labels, batch_size=32, epochs=1, verbose=0)
+    kernel = model.get_weights(net)["conv1"][0]
+    print(strategy.num_replicas_in_sync, float(np.abs(kernel[..., :8]).max()),
+          float(np.abs(kernel[..., 8:]).max()), history.history["loss"][-1])
+  """)
+  out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert out.returncode == 0, out.stderr[-3000:]
+  replicas, dead, alive, loss = out.stdout.split()[-4:]
+  assert int(replicas) == 2
+  assert float(dead) == 0.0 and float(alive) > 0.0  # masks hold across replicas
+  assert np.isfinite(float(loss))
