@@ -35,7 +35,7 @@ from squish_tf.errors import UserError
 # Settings a resumed run may change without changing what the run computes.
 RESUMABLE_CHANGES = ("generations", "threads")
 VERIFY_IMAGES = 64
-BENCH_SECONDS = 0.8  # per batch size and generation; benchmarks/ measures longer, side by side
+BENCH_SECONDS = 0.5  # per batch size and generation; benchmarks/ measures longer, side by side
 
 
 def gen_dir(workdir: str, generation: int) -> str:
