@@ -8,10 +8,13 @@ the order of float sums across replicas).
 
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 from absl import logging
 
 STRATEGIES = ("default", "mirrored")
+_fallback_logged = False
 
 
 def make_strategy(name: str, devices: list[str] | None = None) -> tf.distribute.Strategy:
@@ -26,9 +29,22 @@ def make_strategy(name: str, devices: list[str] | None = None) -> tf.distribute.
   if name == "default":
     return tf.distribute.get_strategy()
   if devices is None and not tf.config.list_logical_devices("GPU"):
-    logging.warning("--strategy=mirrored: no visible GPU, falling back to the default "
-                    "strategy (one device)")
+    _log_fallback_once()
     return tf.distribute.get_strategy()
-  strategy = tf.distribute.MirroredStrategy(devices)
+  return _mirrored(None if devices is None else tuple(devices))
+
+
+@functools.lru_cache(maxsize=None)
+def _mirrored(devices: tuple[str, ...] | None) -> tf.distribute.MirroredStrategy:
+  # One per device set and process: every offspring a worker trains reuses it.
+  strategy = tf.distribute.MirroredStrategy(None if devices is None else list(devices))
   logging.info("--strategy=mirrored: %d replicas in sync", strategy.num_replicas_in_sync)
   return strategy
+
+
+def _log_fallback_once() -> None:
+  global _fallback_logged
+  if not _fallback_logged:  # once per process, not once per offspring
+    logging.warning("--strategy=mirrored: no visible GPU, falling back to the default "
+                    "strategy (one device)")
+    _fallback_logged = True

@@ -123,10 +123,11 @@ def test_unknown_names_are_rejected():
     distribute.make_strategy("tpu")
 
 
-def test_mirrored_without_gpus_falls_back_to_the_default_strategy(caplog):
+def test_mirrored_without_gpus_falls_back_to_the_default_strategy(caplog, monkeypatch):
   import tensorflow as tf
   if tf.config.list_logical_devices("GPU"):
     pytest.skip("this machine has a GPU, so mirrored does not fall back")
+  monkeypatch.setattr(distribute, "_fallback_logged", False)  # it is said once per process
   assert distribute.make_strategy("mirrored") is tf.distribute.get_strategy()
   assert "no visible GPU, falling back to the default strategy" in caplog.text
   assert distribute.make_strategy("default") is tf.distribute.get_strategy()
