@@ -47,6 +47,7 @@ class EvolveConfig(TrainConfig):
   accuracy_floor: float = 0.5
   ancestor: str | None = None
   int8: bool = False  # also write and measure a post-training int8 .tflite per generation
+  strategy: str = "default"  # tf.distribute strategy training each network: default | mirrored
 
   def __post_init__(self):
     super().__post_init__()
@@ -65,6 +66,8 @@ class EvolveConfig(TrainConfig):
       raise ValueError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
     if self.offspring_init not in ("inherit", "scratch"):
       raise ValueError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
+    if self.strategy not in ("default", "mirrored"):
+      raise ValueError(f"--strategy must be default or mirrored, got {self.strategy!r}")
     if self.finetune_epochs < 1:
       raise ValueError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
 

@@ -28,12 +28,13 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from squish_tf import arch, bench, config as config_lib, data, files, genome, litert
+from squish_tf import arch, bench, config as config_lib, data, distribute, files, genome
+from squish_tf import litert
 from squish_tf import masking, model as model_lib, surgery, train
 from squish_tf.errors import UserError
 
 # Settings a resumed run may change without changing what the run computes.
-RESUMABLE_CHANGES = ("generations", "threads")
+RESUMABLE_CHANGES = ("generations", "threads", "strategy")
 VERIFY_IMAGES = 64
 BENCH_SECONDS = 0.5  # per batch size and generation; benchmarks/ measures longer, side by side
 
@@ -185,11 +186,13 @@ def _ancestor(cfg, splits, clock: _Clock):
     if net.input_shape[1] != cfg.image_size:
       net = model_lib.rebuild(net, cfg.image_size)
     return net, 0.0
-  net = model_lib.squeezenet(num_classes=splits.num_classes, image_size=cfg.image_size,
-                             seed=_model_seed(cfg.seed, 0, 0))
+  strategy = distribute.make_strategy(cfg.strategy)
+  with strategy.scope():  # a Keras model trains under the strategy it was built in
+    net = model_lib.squeezenet(num_classes=splits.num_classes, image_size=cfg.image_size,
+                               seed=_model_seed(cfg.seed, 0, 0))
   logging.info("generation 0: training the ancestor (%d parameters) for %d epochs",
                net.count_params(), cfg.epochs)
-  with clock.time("train"):
+  with clock.time("train"), strategy.scope():
     train.fit(net, splits, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed, verbose=2)
   return net, clock.seconds["train"]
 
@@ -213,14 +216,15 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
     rng = genome.generation_rng(cfg.seed, generation, k)
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
-  with clock.time("surgery"):
+  strategy = distribute.make_strategy(cfg.strategy)
+  with clock.time("surgery"), strategy.scope():  # built, compiled and fitted in one strategy
     squished = surgery.squish(parent_spec, parent_weights, masks)
     net = model_lib.squeezenet(squished.spec, splits.num_classes, image_size=cfg.image_size,
                                seed=_model_seed(cfg.seed, generation, k))
     if cfg.offspring_init == "inherit":
       model_lib.set_weights(net, squished.weights)
     masking.apply_masks(net, squished.masks)
-  with clock.time("train"):
+  with clock.time("train"), strategy.scope():
     epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
     train.fit(net, splits, epochs, cfg.batch_size, cfg.learning_rate,
               _model_seed(cfg.seed, generation, k), verbose=0)
@@ -271,7 +275,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     masks = genome.full_masks(model_lib.get_weights(net))
     record = _save_generation(workdir, 0, net, masks,
                               {"top1_val": round(val, 5), "train_seconds": round(train_seconds, 3),
-                               "offspring": 0, "population": 1}, splits, test, cfg, clock)
+                               "offspring": 0, "population": 1, "failed_offspring": 0},
+                              splits, test, cfg, clock)
     _log_generation(record, cfg)
     done = [0]
   last = done[-1]
@@ -289,15 +294,23 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k)
                                         for k in range(cfg.population)])
     clock = _Clock()
+    failed = [r for r in results if r.get("failed")]
     for res in results:
+      if res.get("failed"):
+        logging.warning("  offspring %d/%d failed: %s", res["offspring"] + 1, cfg.population,
+                        res["failed"])
+        continue
       for phase, seconds in res["phase_seconds"].items():
         clock.seconds[phase] = clock.seconds.get(phase, 0.0) + seconds
       logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
                    res["offspring"] + 1, cfg.population,
                    f"{arch.param_count(res['spec']):,}", res["top1_val"])
-    fit_ones = [r for r in results if r["top1_val"] >= cfg.accuracy_floor]
+    if len(failed) == len(results):  # not the network's fault: nothing is written, resume retries
+      raise RuntimeError(f"generation {generation}: every offspring failed (first: "
+                         f"{failed[0]['failed']}); rerun with --resume to retry it")
+    fit_ones = [r for r in results if not r.get("failed") and r["top1_val"] >= cfg.accuracy_floor]
     if not fit_ones:
-      best = max(r["top1_val"] for r in results)
+      best = max(r["top1_val"] for r in results if not r.get("failed"))
       state = {"stopped": f"no offspring reached --accuracy_floor={cfg.accuracy_floor} "
                           f"(best validation top-1 {best:.4f})", "generation": generation}
       files.write_json(state_path, state)
@@ -312,7 +325,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
         workdir, generation, net, best["masks"],
         {"top1_val": round(best["top1_val"], 5),
          "train_seconds": round(clock.seconds.get("train", 0.0), 3),
-         "offspring": best["offspring"], "population": cfg.population}, splits, test, cfg, clock)
+         "offspring": best["offspring"], "population": cfg.population,
+         "failed_offspring": len(failed)}, splits, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
   return load_records(workdir)

@@ -34,13 +34,31 @@ def define_flags() -> None:
                        lower_bound=1)
   flags.DEFINE_bool("int8", False, "Also write a verified post-training int8 .tflite per "
                     "generation (tflite_int8_bytes, top1_tflite_int8).")
+  flags.DEFINE_enum("executor", "local", ["local", "ray"],
+                    "Where offspring train: local (one after another in this process) or ray "
+                    "(one Ray task each, run in parallel).")
+  flags.DEFINE_string("ray_address", None, "Ray cluster to join with --executor=ray (e.g. auto "
+                      "or ray://head:10001); default: a local Ray instance for this run.")
+  flags.DEFINE_float("cpus_per_offspring", 1, "Ray CPUs reserved per offspring task.",
+                     lower_bound=0.01)
+  flags.DEFINE_float("gpus_per_offspring", 0, "Ray GPUs reserved per offspring task "
+                     "(0.5 puts two on a GPU; 2 with --strategy=mirrored trains across two).",
+                     lower_bound=0)
+  flags.DEFINE_integer("max_retries", 2, "Ray retries of an offspring task that raised or whose "
+                       "worker died, before it counts as a failed offspring.", lower_bound=0)
+  flags.DEFINE_enum("strategy", d.strategy, ["default", "mirrored"],
+                    "tf.distribute strategy training each network: mirrored replicates it over "
+                    "the visible GPUs (the default strategy where there are none).")
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 
 
 def main(argv):
   del argv
-  from squish_tf import config, evolve
+  from squish_tf import config, evolve, executors
+  from squish_tf.errors import UserError
+  if FLAGS.ray_address and FLAGS.executor != "ray":
+    raise UserError("--ray_address is for --executor=ray; add --executor=ray or drop the address")
   cfg = config.EvolveConfig(
       dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, image_size=FLAGS.image_size,
       epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
@@ -48,8 +66,12 @@ def main(argv):
       generations=FLAGS.generations, population=FLAGS.population, r_syn=FLAGS.r_syn,
       r_clu=FLAGS.r_clu, synthesis=FLAGS.synthesis, finetune_epochs=FLAGS.finetune_epochs,
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
-      ancestor=FLAGS.ancestor, int8=FLAGS.int8)
-  records = evolve.run(cfg, FLAGS.workdir, resume=FLAGS.resume)
+      ancestor=FLAGS.ancestor, int8=FLAGS.int8, strategy=FLAGS.strategy)
+  with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
+                               cpus_per_task=FLAGS.cpus_per_offspring,
+                               gpus_per_task=FLAGS.gpus_per_offspring,
+                               max_retries=FLAGS.max_retries) as executor:
+    records = evolve.run(cfg, FLAGS.workdir, resume=FLAGS.resume, executor=executor)
   last = records[-1]
   print(f"{len(records) - 1} generations in {FLAGS.workdir}: last has "
         f"{last['params_total']:,} parameters, {last['tflite_bytes'] / 1e6:.3f} MB .tflite, "
