@@ -52,7 +52,9 @@ def check_request(fmt: str, precision: str) -> None:
     raise UserError("--format=tensorrt builds fp32 or fp16 engines; for INT8 use --format=tftrt "
                     "--precision=int8 on NVIDIA's TensorFlow (it calibrates on the data set)")
   elif fmt not in ("tftrt", "tensorrt") and precision != "fp32":
-    raise UserError(f"--precision applies to tftrt and tensorrt, not --format={fmt}")
+    writes = "int8" if fmt.startswith("tflite") else "float32"
+    raise UserError(f"--precision applies to tftrt and tensorrt; --format={fmt} always writes "
+                    f"{writes}, so drop --precision (--format=tflite_int8 gives an int8 file)")
 
 
 def generations(workdir: str) -> list[int]:
