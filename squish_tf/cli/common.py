@@ -31,11 +31,15 @@ class _QuietLibraries(logging.Filter):
   """Drops INFO records logged from inside TensorFlow and Keras.
 
   Their converter and SavedModel writer log pages of INFO through absl for every
-  .tflite; our progress lines are what the user wants to see. Warnings still pass.
+  .tflite; our progress lines are what the user wants to see. Warnings still pass, except
+  tf.function's retracing warning: every generation is a new network, so its predict
+  function is traced anew by design.
   """
 
   def filter(self, record):
     noisy = any(part in record.pathname for part in ("/tensorflow/", "/keras/", "/tf_keras/"))
+    if noisy and "triggered tf.function retracing" in record.getMessage():
+      return False
     return record.levelno >= logging.WARNING or not noisy
 
 
