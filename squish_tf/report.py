@@ -167,7 +167,7 @@ def publish(workdir: str, records: list[dict], named: list[dict], table: str,
             "latency_ms_p50", "bench_image_size", "bench_threads", "spec", "tflite_int8_bytes",
             "top1_tflite_int8")
     files.write_json(os.path.join(out, "model.json"),
-                     {"name": n["name"], "dataset": cfg["dataset"],
+                     {"name": n["name"], "dataset": cfg["dataset"], "data_seed": cfg["seed"],
                       **{k: r[k] for k in keep if k in r}})
     index.append({"name": slug, "title": n["name"], "dir": slug, "generation": n["generation"],
                   "top1": r["top1_tflite"], "bytes": r["tflite_bytes"],
