@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
+
+from squish_tf import legacy_worker
 
 # The float rebuild must match Keras 3 up to float rounding (same graph, same weights).
 REBUILD_MAX_ABS_DIFF = 1e-4
@@ -176,7 +177,6 @@ def _masked_nonzero(qat_model, masks: dict | None) -> int:
 
 
 def _qat(request: dict, net, masks: dict | None, arrays: dict) -> dict:
-  import numpy as np
   import tf_keras
   from squish_tf import quantize
   tf_keras.utils.set_random_seed(request["seed"])
@@ -232,26 +232,7 @@ def run(workdir: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-  if len(argv) != 2:
-    print("usage: python -m squish_tf.qat_worker WORKDIR", file=sys.stderr)
-    return 2
-  if "tensorflow" in sys.modules:
-    raise RuntimeError("TensorFlow was imported before legacy Keras could be selected")
-  os.environ["TF_USE_LEGACY_KERAS"] = "1"  # tfmot needs tf_keras; must precede TensorFlow
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-  from squish_tf import files
-  from squish_tf.errors import UserError
-  workdir = argv[1]
-  try:
-    files.write_json(os.path.join(workdir, "result.json"), run(workdir))
-    return 0
-  except Exception as e:  # noqa: BLE001 -- every failure goes back to the driver as one line
-    traceback.print_exc()
-    message = " ".join(str(e).split()) or type(e).__name__
-    files.write_json(os.path.join(workdir, "error.json"),
-                     {"type": "UserError" if isinstance(e, UserError) else type(e).__name__,
-                      "message": message})
-    return 1
+  return legacy_worker.serve(argv, "python -m squish_tf.qat_worker", run)
 
 
 if __name__ == "__main__":
