@@ -11,7 +11,6 @@ benchmarks/results/evolution_goals.{json,md}.
 import json
 import os
 import subprocess
-import sys
 import time
 
 from absl import app, flags

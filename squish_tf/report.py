@@ -7,13 +7,12 @@ built and measured once and cached in the run directory.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
 import numpy as np
 
-from squish_tf import arch, bench, evolve, files, preprocess
+from squish_tf import arch, evolve, files, preprocess
 
 # Table 2 of the paper: SquishedNet-1 is 2.4 MB and 2.04x smaller than SqueezeNet
 # v1.1, and 100x smaller than AlexNet, so the references are 4.9 MB and 240 MB.
@@ -236,7 +235,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
       f"TX1 GPU, so compare ratios, not absolute figures).\n\n{table}",
       f"## The paper's Table 2, for reference\n\n{paper}",
       f"## Every generation\n\n{per_gen}",
-      f"## Where the time went\n\n" + markdown_table(
+      "## Where the time went\n\n" + markdown_table(
           ["phase", "seconds"], [[k, f"{v:.1f}"] for k, v in sorted(split["seconds"].items())])
       + f"\n\nSampling, surgery, conversion and benchmarking: "
         f"{100 * split['overhead_fraction']:.1f}% of {split['wall_seconds']:.0f} s.",

@@ -1,7 +1,5 @@
 """Each user mistake: one line naming the problem and the fix, exit code 2, no traceback."""
 
-import pytest
-
 
 def assert_one_line_error(proc, *words):
   assert proc.returncode != 0
