@@ -17,18 +17,19 @@ def half_width_spec():
 
 @pytest.fixture(scope="module")
 def trained():
-  """A half-width SqueezeNet at 32x32 trained 6 epochs on digits (~70% validation top-1).
+  """A half-width SqueezeNet at 32x32 trained 20 epochs on digits.
 
-  Fewer epochs leave it near chance, where int8 flips many near-tied predictions and
-  parity says little.
+  Seen on seeds 0-2: 81-93% validation top-1 at Adam 1e-3 for 20 epochs; 6 epochs at 3e-3
+  gave 7-43% depending on the machine (near chance, int8 flips near-tied predictions and
+  parity says little).
   """
   splits = data.load("digits", 32, seed=0)
   x, y = data.as_numpy(splits.train)
   vx, vy = data.as_numpy(splits.validation)
   keras.utils.set_random_seed(0)
   net = model.squeezenet(half_width_spec(), image_size=32, seed=0, dropout=0.1)
-  train.compile_model(net, 3e-3, 6 * len(x) // 32)
-  net.fit(x, y, batch_size=32, epochs=6, verbose=0)
+  train.compile_model(net, 1e-3, 20 * len(x) // 32)
+  net.fit(x, y, batch_size=32, epochs=20, verbose=0)
   return net, x, vx, vy
 
 
