@@ -69,6 +69,8 @@ def _start(cfg: config_lib.EvolveConfig, workdir: str, resume: bool) -> None:
     raise UserError(f"--resume: {workdir} holds no run to resume (no config.json); "
                     f"drop --resume to start one")
   saved, now = files.read_json(path), config_lib.to_dict(cfg)
+  # A key an older squish_tf did not write held its default then.
+  saved = {**config_lib.to_dict(config_lib.EvolveConfig()), **saved}
   diff = sorted(k for k in set(saved) | set(now)
                 if saved.get(k) != now.get(k) and k not in RESUMABLE_CHANGES)
   if diff:
@@ -125,7 +127,8 @@ def _save_generation(workdir: str, generation: int, net, masks: dict, record_bas
                             seconds=BENCH_SECONDS)[0]
   if cfg.int8:
     with clock.time("convert"):
-      int8 = _int8(net, splits, test, os.path.join(partial, "model_int8.tflite"))
+      int8 = _int8(net, splits, test, os.path.join(partial, "model_int8.tflite"),
+                   cfg.int8_granularity)
   sizes = bench.file_sizes(tflite_path)
   record = {
       **record_base,
@@ -159,13 +162,14 @@ def _save_generation(workdir: str, generation: int, net, masks: dict, record_bas
   return record
 
 
-def _int8(net, splits, test, path: str) -> dict:
+def _int8(net, splits, test, path: str, granularity: str) -> dict:
   """A verified post-training int8 file; one that fails verification is recorded as None."""
   from squish_tf import quantize
   representative = data.as_numpy(splits.train, limit=quantize.REPRESENTATIVE_IMAGES)[0]
   val_x, val_y = data.as_numpy(splits.validation)
   try:
-    figures = quantize.export_int8(net, representative, val_x, val_y, path)
+    figures = quantize.export_int8(net, representative, val_x, val_y, path,
+                                   granularity=granularity)
   except UserError as e:
     logging.warning("int8: %s", e)
     return {"tflite_int8_bytes": None, "top1_tflite_int8": None}

@@ -136,3 +136,18 @@ def test_accuracy_floor_stops_the_run_and_keeps_earlier_generations(reference_ru
   assert [r["generation"] for r in records] == [0]
   state = json.load(open(os.path.join(workdir, "state.json")))
   assert "accuracy_floor" in state["stopped"] and state["generation"] == 1
+
+
+def test_resume_reads_options_a_run_predates_as_their_defaults(tmp_path):
+  workdir = str(tmp_path / "old")
+  cfg = config.EvolveConfig(**TINY)
+  evolve._start(cfg, workdir, resume=False)
+  path = os.path.join(workdir, "config.json")
+  saved = json.loads(open(path).read())
+  del saved["int8_granularity"]  # as written before the option existed
+  open(path, "w").write(json.dumps(saved))
+  evolve._start(cfg, workdir, resume=True)
+  from squish_tf.errors import UserError
+  with pytest.raises(UserError, match="int8_granularity='per_channel' \\(now 'per_tensor'\\)"):
+    evolve._start(config.EvolveConfig(**{**TINY, "int8_granularity": "per_tensor"}), workdir,
+                  resume=True)

@@ -170,6 +170,8 @@ def test_user_errors_name_the_fix(run_dir, tmp_path):
       (dict(fmt="onnx", out=str(tmp_path / "a.bin")), "ending in .onnx"),
       (dict(fmt="onnx", out=str(tmp_path / "a.onnx"), precision="fp16"), "float32"),
       (dict(fmt="tensorrt", out=str(tmp_path / "t"), precision="int8"), "--format=tftrt"),
+      (dict(fmt="tflite_qat", out=str(tmp_path / "q.tflite"), int8_granularity="per_tensor"),
+       "tflite_int8 only"),
   ]
   for kwargs, words in cases:
     with pytest.raises(UserError, match=words):

@@ -75,6 +75,29 @@ def test_int8_file_is_much_smaller_than_float32(trained, int8_bytes):
   assert len(int8_bytes["int8"]) < float_size / 2.5  # ~4x fewer weight bytes, plus graph
 
 
+def _weight_scales(data: bytes) -> dict:
+  """Number of quantization scales of each conv kernel in an int8 file, by tensor name."""
+  interp = litert.interpreter(model_content=data)
+  return {d["name"]: len(d["quantization_parameters"]["scales"])
+          for d in interp.get_tensor_details()
+          if d["dtype"] == np.int8 and len(d["shape"]) == 4 and d["name"].endswith("convolution")}
+
+
+def test_per_tensor_int8_is_smaller_and_still_verified(trained, int8_bytes, tmp_path):
+  net, x, vx, vy = trained
+  path = tmp_path / "per_tensor.tflite"
+  figures = quantize.export_int8(net, x[:100], vx, vy, str(path), min_agreement=0.7,
+                                 granularity="per_tensor")
+  per_channel, per_tensor = int8_bytes["int8"], path.read_bytes()
+  assert figures["granularity"] == "per_tensor" and figures["agreement"] >= 0.7
+  channel_scales, tensor_scales = _weight_scales(per_channel), _weight_scales(per_tensor)
+  assert channel_scales and tensor_scales
+  assert max(channel_scales.values()) > 1 and set(tensor_scales.values()) == {1}
+  assert len(per_tensor) < len(per_channel)
+  with pytest.raises(ValueError, match="per_channel.*per_tensor"):
+    quantize.convert_int8(net, x[:4], granularity="per_layer")
+
+
 def test_export_writes_file_and_figures(trained, tmp_path):
   net, x, vx, vy = trained
   path = tmp_path / "model_int8.tflite"

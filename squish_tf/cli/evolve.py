@@ -34,6 +34,9 @@ def define_flags() -> None:
                        lower_bound=1)
   flags.DEFINE_bool("int8", False, "Also write a verified post-training int8 .tflite per "
                     "generation (tflite_int8_bytes, top1_tflite_int8).")
+  flags.DEFINE_enum("int8_granularity", "per_channel", ["per_channel", "per_tensor"],
+                    "int8 weight scales per output channel, or one per tensor (smaller file: "
+                    "no per-channel scales; verified like any int8 file).")
   flags.DEFINE_enum("executor", "local", ["local", "ray"],
                     "Where offspring train: local (one after another in this process) or ray "
                     "(one Ray task each, run in parallel).")
@@ -66,7 +69,8 @@ def main(argv):
       generations=FLAGS.generations, population=FLAGS.population, r_syn=FLAGS.r_syn,
       r_clu=FLAGS.r_clu, synthesis=FLAGS.synthesis, finetune_epochs=FLAGS.finetune_epochs,
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
-      ancestor=FLAGS.ancestor, int8=FLAGS.int8, strategy=FLAGS.strategy)
+      ancestor=FLAGS.ancestor, int8=FLAGS.int8,
+      int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy)
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
                                cpus_per_task=FLAGS.cpus_per_offspring,
                                gpus_per_task=FLAGS.gpus_per_offspring,

@@ -36,6 +36,9 @@ def define_flags() -> None:
                     "(tftrt), or whose min..max the engine profile covers (tensorrt).")
   flags.DEFINE_enum("io_dtype", "int8", ("int8", "uint8"),
                     "Input/output type of tflite_int8 and tflite_qat files.")
+  flags.DEFINE_enum("int8_granularity", "per_channel", ("per_channel", "per_tensor"),
+                    "tflite_int8: weight scales per output channel, or one per tensor "
+                    "(smaller file).")
   flags.DEFINE_integer("qat_epochs", 1, "Quantization-aware fine-tuning epochs (tflite_qat).",
                        lower_bound=1)
   flags.DEFINE_float("qat_learning_rate", 2e-4, "QAT learning rate (tflite_qat).", lower_bound=0)
@@ -43,9 +46,12 @@ def define_flags() -> None:
                        "calibration.", lower_bound=1)
 
 
-def check_request(fmt: str, precision: str) -> None:
+def check_request(fmt: str, precision: str, int8_granularity: str = "per_channel") -> None:
   """Refuses impossible requests before any work is done."""
   from squish_tf import tensorrt_export
+  if int8_granularity != "per_channel" and fmt != "tflite_int8":
+    raise UserError(f"--int8_granularity applies to --format=tflite_int8 only, not "
+                    f"--format={fmt}; drop the flag or export tflite_int8")
   if fmt == "tftrt":
     tensorrt_export.require_tftrt()
   elif fmt == "tensorrt" and precision == "int8":
@@ -92,10 +98,10 @@ def resolve_generation(workdir: str, generation: int | None, name: str | None) -
 def export(workdir: str, fmt: str, out: str, generation: int | None = None,
            model_name: str | None = None, precision: str = "fp32", batch_sizes=(1, 32),
            verify_images: int = 256, io_dtype: str = "int8", qat_epochs: int = 1,
-           qat_learning_rate: float = 2e-4) -> dict:
+           qat_learning_rate: float = 2e-4, int8_granularity: str = "per_channel") -> dict:
   """Exports one generation of a run; returns what was written and its figures."""
   from squish_tf import tensorrt_export
-  check_request(fmt, precision)
+  check_request(fmt, precision, int8_granularity)
   batch_sizes = tensorrt_export.check_batch_sizes(batch_sizes)
   if fmt == "onnx" and not out.endswith(".onnx"):
     raise UserError(f"--out={out}: for --format=onnx, name the file, ending in .onnx")
@@ -122,7 +128,8 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
   elif fmt == "tflite_int8":
     from squish_tf import quantize
     representative = data.as_numpy(splits.train, limit=quantize.REPRESENTATIVE_IMAGES)[0]
-    result["int8"] = quantize.export_int8(net, representative, images, labels, out, io_dtype)
+    result["int8"] = quantize.export_int8(net, representative, images, labels, out, io_dtype,
+                                          granularity=int8_granularity)
   elif fmt == "tflite_qat":
     import numpy as np
     from squish_tf import qat
@@ -175,10 +182,11 @@ def main(argv):
     raise ValueError(f"--batch_sizes must be integers like 1,32, got {FLAGS.batch_sizes}") from None
   r = export(FLAGS.workdir, FLAGS.format, FLAGS.out, FLAGS.generation, FLAGS.model,
              FLAGS.precision, batch_sizes, FLAGS.verify_images, FLAGS.io_dtype, FLAGS.qat_epochs,
-             FLAGS.qat_learning_rate)
+             FLAGS.qat_learning_rate, FLAGS.int8_granularity)
   if "int8" in r:
     q = r["int8"]
-    print(f"generation {r['generation']} -> {FLAGS.out}: int8 ({FLAGS.io_dtype} I/O), "
+    print(f"generation {r['generation']} -> {FLAGS.out}: int8 ({FLAGS.io_dtype} I/O, "
+          f"{FLAGS.int8_granularity.replace('_', '-')}), "
           f"{q['bytes'] / 1e3:.1f} KB, validation top-1 {q['top1_int8']:.4f} (float "
           f"{q['top1_float']:.4f}), agreement with float {q['agreement']:.1%}")
   elif "qat" in r:
