@@ -35,8 +35,10 @@ def interpreter(model_content: bytes | None = None, model_path: str | None = Non
 def to_tflite(model) -> bytes:
   """Float32 TFLite flatbuffer of a Keras model."""
   # from_keras_model exports a SavedModel first and prints its whole signature to
-  # stdout; keep that out of the user's terminal. (from_concrete_functions on a
-  # Keras 3 model converts without complaint but yields NaN outputs on TF 2.21.)
+  # stdout; keep that out of the user's terminal. (from_concrete_functions without a
+  # trackable object holding the variables yields a weightless file with NaN outputs on
+  # TF 2.21; with a tf.Module holding them it works and saves ~0.2 s of ~1 s per
+  # conversion: measured, not adopted.)
   with contextlib.redirect_stdout(io.StringIO()):
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
