@@ -433,7 +433,8 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
     """float32 and int8 rows of one of our generations."""
     net, rec = load(gen), records[gen]
     f32_big = os.path.join(out_dir, f"{slug}_float32_{bench_size}.tflite")
-    files.write_bytes(f32_big, litert.to_tflite(model_lib.rebuild(net, bench_size)))
+    big = model_lib.rebuild(net, bench_size)
+    files.write_bytes(f32_big, litert.to_tflite(big))
     common = {"name": label, "family": family, "generation": gen, "params": rec["params_total"],
               "params_nonzero": rec["params_alive"]}
     rows = [{**common, "precision": "float32", "bench_file": f32_big,
@@ -444,7 +445,7 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
                                          ("int8 per-tensor", "per_tensor", f"{slug}_int8pt")):
       paths = (os.path.join(out_dir, f"{stem}.tflite"),
                os.path.join(out_dir, f"{stem}_{bench_size}.tflite"))
-      i8 = int8_pair(net, model_lib.rebuild(net, bench_size), rep, rep_big, val_x, val_y, *paths,
+      i8 = int8_pair(net, big, rep, rep_big, val_x, val_y, *paths,
                      granularity=granularity)
       rows.append({**common, "precision": precision, "file": paths[0], "bench_file": paths[1],
                    **i8})

@@ -62,19 +62,11 @@ def _weights_by_name(net, names) -> dict:
   return {n: tuple(net.get_layer(n).get_weights()) for n in names}
 
 
-def _to_tflite(net) -> bytes:
-  import contextlib
-  import io
-  import tensorflow as tf
-  with contextlib.redirect_stdout(io.StringIO()):
-    return tf.lite.TFLiteConverter.from_keras_model(net).convert()
-
-
 def run(workdir: str) -> dict:
   import numpy as np
   import tensorflow_model_optimization as tfmot
   import tf_keras
-  from squish_tf import data, files, legacy_model
+  from squish_tf import data, files, legacy_model, litert
 
   req = files.read_json(os.path.join(workdir, "request.json"))
   names = list(req["spec"])
@@ -119,12 +111,13 @@ def run(workdir: str) -> dict:
   biases = sum(b.size for _, b in trained.values())
   out = req["out_dir"]
   os.makedirs(out, exist_ok=True)
-  native = _to_tflite(stripped)
+  native = litert.to_tflite(stripped)
   files.write_bytes(os.path.join(out, "model.tflite"), native)
   big = legacy_model.squeezenet(req["spec"], req["bench_image_size"], req["dropout"],
                                 req["head_activation"])
   legacy_model.set_weights(big, trained)
-  files.write_bytes(os.path.join(out, f"model_{req['bench_image_size']}.tflite"), _to_tflite(big))
+  files.write_bytes(os.path.join(out, f"model_{req['bench_image_size']}.tflite"),
+                    litert.to_tflite(big))
   val = history.history.get("val_accuracy", [None])[-1]
   return {
       "rebuild_max_abs_diff": diff,

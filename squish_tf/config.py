@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+# int8 weight scales: per output channel (the converter's default) or one per tensor.
+INT8_GRANULARITIES = ("per_channel", "per_tensor")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -47,7 +50,7 @@ class EvolveConfig(TrainConfig):
   accuracy_floor: float = 0.5
   ancestor: str | None = None
   int8: bool = False  # also write and measure a post-training int8 .tflite per generation
-  int8_granularity: str = "per_channel"  # or per_tensor (squish_tf.quantize.GRANULARITIES)
+  int8_granularity: str = "per_channel"  # one of INT8_GRANULARITIES
   strategy: str = "default"  # tf.distribute strategy training each network: default | mirrored
 
   def __post_init__(self):
@@ -67,9 +70,9 @@ class EvolveConfig(TrainConfig):
       raise ValueError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
     if self.offspring_init not in ("inherit", "scratch"):
       raise ValueError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
-    if self.int8_granularity not in ("per_channel", "per_tensor"):
-      raise ValueError(f"--int8_granularity must be per_channel or per_tensor, got "
-                       f"{self.int8_granularity!r}")
+    if self.int8_granularity not in INT8_GRANULARITIES:
+      raise ValueError(f"--int8_granularity must be one of {', '.join(INT8_GRANULARITIES)}, "
+                       f"got {self.int8_granularity!r}")
     if self.strategy not in ("default", "mirrored"):
       raise ValueError(f"--strategy must be default or mirrored, got {self.strategy!r}")
     if self.finetune_epochs < 1:

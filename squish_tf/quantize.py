@@ -14,13 +14,13 @@ import numpy as np
 import tensorflow as tf
 
 from squish_tf import files, litert
+from squish_tf.config import INT8_GRANULARITIES as GRANULARITIES
 from squish_tf.errors import UserError
 
 IO_DTYPES = {"int8": tf.int8, "uint8": tf.uint8}
-# per_channel: one weight scale per output channel (the converter's default). per_tensor:
-# one per tensor. Each channel costs a float32 scale and an int64 zero point, for its
-# weights and again for its bias: 25.7 KB of SquishedNet-2's 156.9 KB int8 file (measured).
-GRANULARITIES = ("per_channel", "per_tensor")
+# GRANULARITIES: per_channel costs each output channel a float32 scale and an int64 zero
+# point, for its weights and again for its bias: 25.7 KB of SquishedNet-2's 156.9 KB int8
+# file (measured); per_tensor stores one per tensor.
 # Representative images the converter calibrates activation ranges on.
 REPRESENTATIVE_IMAGES = 200
 # An int8 file is kept only if its top-1 agrees with the float model on this fraction

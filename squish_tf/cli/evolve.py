@@ -8,7 +8,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-  from squish_tf.config import EvolveConfig
+  from squish_tf.config import INT8_GRANULARITIES, EvolveConfig
   d = EvolveConfig()
   common.define_data_flags()
   common.define_train_flags(epochs=d.epochs)
@@ -34,7 +34,7 @@ def define_flags() -> None:
                        lower_bound=1)
   flags.DEFINE_bool("int8", False, "Also write a verified post-training int8 .tflite per "
                     "generation (tflite_int8_bytes, top1_tflite_int8).")
-  flags.DEFINE_enum("int8_granularity", "per_channel", ["per_channel", "per_tensor"],
+  flags.DEFINE_enum("int8_granularity", d.int8_granularity, INT8_GRANULARITIES,
                     "int8 weight scales per output channel, or one per tensor (smaller file: "
                     "no per-channel scales; verified like any int8 file).")
   flags.DEFINE_enum("executor", "local", ["local", "ray"],

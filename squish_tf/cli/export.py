@@ -10,6 +10,7 @@ import os
 from absl import flags
 
 from squish_tf.cli import common
+from squish_tf.config import INT8_GRANULARITIES
 from squish_tf.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -36,7 +37,7 @@ def define_flags() -> None:
                     "(tftrt), or whose min..max the engine profile covers (tensorrt).")
   flags.DEFINE_enum("io_dtype", "int8", ("int8", "uint8"),
                     "Input/output type of tflite_int8 and tflite_qat files.")
-  flags.DEFINE_enum("int8_granularity", "per_channel", ("per_channel", "per_tensor"),
+  flags.DEFINE_enum("int8_granularity", "per_channel", INT8_GRANULARITIES,
                     "tflite_int8: weight scales per output channel, or one per tensor "
                     "(smaller file).")
   flags.DEFINE_integer("qat_epochs", 1, "Quantization-aware fine-tuning epochs (tflite_qat).",
