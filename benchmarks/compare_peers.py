@@ -1,4 +1,4 @@
-"""SquishedNets against the tools a user would pick instead, measured in one run (issue 4).
+"""SquishedNets against the tools a user would pick instead, on the run's own data, in one run.
 
   python benchmarks/compare_peers.py --workdir=runs/goals
 
@@ -10,7 +10,7 @@ ancestor's epochs, batch size and learning rate, through squish_tf.train.fit):
   the smallest SquishedNet: each stage prunes to that generation's share of alive
   parameters and fine-tunes as the evolution did (finetune_epochs, cosine decay restarted),
   then the wrappers are stripped and the network converted (in
-  benchmarks/peers_tfmot_worker.py: tfmot needs legacy Keras);
+  squish_tf.legacy.prune_worker: tfmot needs legacy Keras);
 - MobileNetV3-Small (keras.applications, weights=None), trained from scratch;
 - the SquishedNets of the run (squishednets.json), float32 and post-training int8.
 Top-1 is on the test split through LiteRT, at the training size. Throughput is measured
@@ -22,9 +22,7 @@ peers.md and peers.png; the .tflite files go to WORKDIR/peers/.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 from absl import flags
@@ -33,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:  # run from a checkout without installing
   sys.path.insert(0, ROOT)
+
+import peers  # noqa: E402  (benchmarks/peers.py, beside this script)
 
 flags.DEFINE_string("workdir", None, "A finished squish-evolve run directory.")
 flags.DEFINE_string("out_dir", None, "Where the peers' .tflite files go; WORKDIR/peers if unset.")
@@ -60,17 +60,18 @@ MIN_TFMOT_RATIO = 5.0
 # Howard et al. 2019 (Searching for MobileNetV3), Table 3: 56 M multiply-adds at 224x224.
 MOBILENET_V3_SMALL_MADDS = 56e6
 REPRESENTATIVE_IMAGES = 200
-BN_MOMENTUM = 0.99
 
 
 def load_run(workdir: str, max_drop: float, max_models: int):
   """(config, records by generation, named SquishedNets) of a finished run."""
-  from squish_tf import evolve, files, report
+  from squish_tf import files
   from squish_tf.errors import UserError
+  from squish_tf.report import table2
+  from squish_tf.rundir import RunDir
   if not os.path.exists(os.path.join(workdir, "config.json")):
     raise UserError(f"--workdir={workdir} holds no squish-evolve run (no config.json); run "
                     f"squish-evolve --workdir={workdir} first")
-  records = {r["generation"]: r for r in evolve.load_records(workdir)}
+  records = {r["generation"]: r for r in RunDir(workdir).records()}
   if 0 not in records or len(records) < 2:
     raise UserError(f"{workdir} needs the ancestor and at least one generation; let "
                     f"squish-evolve --workdir={workdir} --resume finish")
@@ -78,112 +79,23 @@ def load_run(workdir: str, max_drop: float, max_models: int):
   if os.path.exists(path):
     named = files.read_json(path)
   else:
-    named = report.name_squishednets([records[g] for g in sorted(records)], max_drop, max_models)
+    named = table2.name_squishednets([records[g] for g in sorted(records)], max_drop, max_models)
   if not named:
     raise UserError(f"{workdir} has no SquishedNet within --max_drop={max_drop} of the "
                     f"ancestor; run squish-report --workdir={workdir} with a larger --max_drop")
   return files.read_json(os.path.join(workdir, "config.json")), records, named
 
 
-def mobilenet_v3_small(image_size: int, classes: int):
-  """MobileNetV3-Small from scratch, taking our 0..1 inputs.
-
-  With include_preprocessing=False Keras expects inputs in [-1, 1]; a Rescaling layer maps
-  our 0..1 inputs there, so the network sees the range its recipe assumes. Its batch norms
-  come with momentum 0.999, made for ImageNet's 20k steps an epoch: after the few hundred
-  steps of a small data set the moving statistics are still mostly their initial values
-  and the network predicts at chance in inference mode (seen on digits: 100% train, 7%
-  validation). BN_MOMENTUM, Keras's own default, lets the statistics follow the data;
-  `recalibrate_batch_norm` then settles them on the final weights.
-  """
-  import keras
-  inputs = keras.Input((image_size, image_size, 3), name="image")
-  x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(inputs)
-  net = keras.applications.MobileNetV3Small(
-      input_shape=(image_size, image_size, 3), input_tensor=x, weights=None, classes=classes,
-      include_preprocessing=False)
-  for layer in net.layers:
-    if isinstance(layer, keras.layers.BatchNormalization):
-      layer.momentum = BN_MOMENTUM
-  return net
-
-
-def recalibrate_batch_norm(net, train_ds, batch_size: int) -> None:
-  """Sets every batch norm's moving statistics to their average over the training split.
-
-  Forward passes only (no weight changes): batch i enters with momentum i / (i + 1), so
-  the moving values end as the mean of all batches' statistics under the final weights.
-  """
-  import keras
-  from squish_tf import data
-  norms = [l for l in net.layers if isinstance(l, keras.layers.BatchNormalization)]
-  saved = [l.momentum for l in norms]
-  for i, (images, _) in enumerate(data.batches(train_ds, batch_size, cache=False)):
-    for layer in norms:
-      layer.momentum = i / (i + 1)
-    net(images, training=True)
-  for layer, momentum in zip(norms, saved):
-    layer.momentum = momentum
-
-
-def run_tfmot(ancestor, cfg: dict, sparsities: list[float], epochs: int, out_dir: str,
-              bench_size: int, check_images) -> dict:
-  """Prunes the ancestor with tfmot in a legacy-Keras process; returns its figures."""
-  import numpy as np
-  from squish_tf import arch, files, model as model_lib
-  spec = model_lib.spec_of(ancestor)
-  request = {"spec": spec, "image_size": cfg["image_size"], "bench_image_size": bench_size,
-             "dropout": float(ancestor.get_layer("drop9").rate),
-             "head_activation": ancestor.get_layer(arch.HEAD).get_config()["activation"],
-             "dataset": cfg["dataset"], "data_dir": cfg["data_dir"], "data_seed": cfg["seed"],
-             "seed": cfg["seed"], "epochs": epochs, "batch_size": cfg["batch_size"],
-             "learning_rate": cfg["learning_rate"], "sparsities": sparsities,
-             "out_dir": os.path.abspath(out_dir)}
-  env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-         "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
-  with tempfile.TemporaryDirectory(prefix="peers-tfmot-") as tmp:
-    np.savez(os.path.join(tmp, "weights.npz"),
-             **{f"{n}.{part}": w for n, pair in model_lib.get_weights(ancestor).items()
-                for part, w in zip(("kernel", "bias"), pair)})
-    np.savez(os.path.join(tmp, "check.npz"), images=check_images,
-             probs=ancestor.predict(check_images, verbose=0))
-    files.write_json(os.path.join(tmp, "request.json"), request)
-    # The worker's training log goes straight to this terminal.
-    proc = subprocess.run([sys.executable, os.path.join(HERE, "peers_tfmot_worker.py"), tmp],
-                          env=env)
-    if proc.returncode == 0:
-      return files.read_json(os.path.join(tmp, "result.json"))
-    error = os.path.join(tmp, "error.json")
-    if os.path.exists(error):
-      err = files.read_json(error)
-      raise RuntimeError(f"tfmot worker failed: {err['type']}: {err['message']}")
-    raise RuntimeError(f"tfmot worker exited with status {proc.returncode}")
-
-
-def int8_pair(model, model_big, rep, rep_big, val_x, val_y, path: str, path_big: str,
-              granularity: str = "per_channel") -> dict:
-  """Post-training int8 files at the training and the benchmark size; verification figures.
-
-  Figures are recorded, not enforced: a peer that quantizes badly is reported as it is.
-  """
-  from squish_tf import files, quantize
-  data = quantize.convert_int8(model, rep, "int8", granularity)
-  figures = quantize.verify_int8(data, model, val_x, val_y)
-  files.write_bytes(path, data)
-  files.write_bytes(path_big, quantize.convert_int8(model_big, rep_big, "int8", granularity))
-  return {"int8_agreement_val": figures["agreement"],
-          "int8_verified": figures["agreement"] >= quantize.MIN_AGREEMENT}
-
-
 def measure_top1(rows: list[dict], test_x, test_y, threads) -> None:
-  from squish_tf import bench, quantize
+  from squish_tf import files
+  from squish_tf.export import litert
   for r in rows:
-    r["top1"] = round(quantize.top1(r["file"], test_x, test_y, threads), 5)
-    r.update(bench.file_sizes(r["file"]))
+    r["top1"] = round(litert.top1(r["file"], test_x, test_y, threads), 5)
+    r.update(files.sizes(r["file"]))
 
 
 def evaluate_goals(rows: list[dict], records: dict, named: list[dict]) -> list[dict]:
-  """The three goals of issue 4: met or missed, by how much, and why."""
+  """The three int8/peer goals: met or missed, by how much, and why."""
   def row(name, precision):
     return next(r for r in rows if r["name"] == name and r["precision"] == precision)
 
@@ -275,7 +187,7 @@ def evaluate_goals(rows: list[dict], records: dict, named: list[dict]) -> list[d
 
 
 def _mobilenet_goal(rows, ours, precision, records) -> dict:
-  from squish_tf import arch
+  from squish_tf.net import arch
   m = next(r for r in rows if r["family"] == "mobilenet" and r["precision"] == precision)
   pool = [r for r in ours if r["precision"] == precision and r["top1"] >= m["top1"] - EQUAL_TOP1 - 1e-9]
   beats = [r for r in pool if r["bytes"] < m["bytes"] and r["images_per_sec_b1"] > m["images_per_sec_b1"]
@@ -306,7 +218,7 @@ def _mobilenet_goal(rows, ours, precision, records) -> dict:
 
 
 def markdown(result: dict) -> str:
-  from squish_tf.report import markdown_table
+  from squish_tf.report.table2 import markdown_table
   rows = result["rows"]
   head = ["Model", "Precision", "Parameters (nonzero)", ".tflite", "gzipped", "Test top-1 (LiteRT)",
           "img/s b1", "img/s b32", "p50 ms b1"]
@@ -330,7 +242,7 @@ def markdown(result: dict) -> str:
       f"(`weights=None`, `include_preprocessing=False`, dropout 0.2 as shipped) trains "
       f"{result['mobilenet']['epochs']} epochs from scratch; its inputs go through "
       f"`Rescaling(2, offset=-1)` because without preprocessing it expects [-1, 1], and its "
-      f"batch-norm momentum is set from 0.999 to {BN_MOMENTUM} (at 0.999 the moving statistics "
+      f"batch-norm momentum is set from 0.999 to {peers.BN_MOMENTUM} (at 0.999 the moving statistics "
       f"barely move in {result['mobilenet']['steps']} steps and it predicts at chance); after "
       f"training its batch-norm statistics are re-estimated on the training split (forward "
       f"passes only; validation top-1 "
@@ -345,11 +257,11 @@ def markdown(result: dict) -> str:
       f"decay restarted each stage, as the evolution fine-tunes each generation: {t['epochs']} "
       f"epochs in all ({b['prune_epochs_reason']}). Then `strip_pruning` and float32 "
       f"conversion, in a legacy-Keras process.",
-      "int8: post-training full-integer quantization (squish_tf.quantize.convert_int8, int8 "
+      "int8: post-training full-integer quantization (squish_tf.export.int8.convert_int8, int8 "
       f"input/output, {result['representative_images']} training images for calibration), "
       "with the converter's per-channel weight scales (`int8`) and, for our networks, one "
       "scale per tensor (`int8 per-tensor`, `--int8_granularity=per_tensor`).",
-      f"Throughput: squish_tf.bench side by side, {result['bench']['image_size']}x"
+      f"Throughput: squish_tf.bench.litert_bench side by side, {result['bench']['image_size']}x"
       f"{result['bench']['image_size']} files rebuilt with the same weights, "
       f"{result['bench']['threads']} interpreter threads, {result['bench']['rounds']} interleaved "
       f"rounds of {result['bench']['seconds']} s per file and batch size, on a shared 2-core "
@@ -406,7 +318,11 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
             command: str) -> dict:
   import keras
   import numpy as np
-  from squish_tf import bench, data, evolve, files, litert, model as model_lib, train
+  from squish_tf import data, files, train
+  from squish_tf.bench import litert_bench as bench
+  from squish_tf.export import litert
+  from squish_tf.net import model as model_lib
+  from squish_tf.rundir import RunDir
   start = time.perf_counter()
   cfg, records, named = load_run(workdir, max_drop, max_models)
   os.makedirs(out_dir, exist_ok=True)
@@ -426,8 +342,7 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
   rep_big = data.as_numpy(big_splits.train, n_rep)[0]
 
   def load(gen):
-    return keras.saving.load_model(os.path.join(evolve.gen_dir(workdir, gen), "model.keras"),
-                                   compile=False)
+    return keras.saving.load_model(RunDir(workdir).gen_file(gen, "model.keras"), compile=False)
 
   def ours(label, family, gen, slug):
     """float32 and int8 rows of one of our generations."""
@@ -438,14 +353,14 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
     common = {"name": label, "family": family, "generation": gen, "params": rec["params_total"],
               "params_nonzero": rec["params_alive"]}
     rows = [{**common, "precision": "float32", "bench_file": f32_big,
-             "file": os.path.join(evolve.gen_dir(workdir, gen), "model.tflite")}]
+             "file": RunDir(workdir).gen_file(gen, "model.tflite")}]
     # int8 with the converter's per-channel weight scales, and with one scale per tensor
-    # (squish_tf.quantize.GRANULARITIES): the size/accuracy trade a user can pick.
+    # (squish_tf.export.int8.GRANULARITIES): the size/accuracy trade a user can pick.
     for precision, granularity, stem in (("int8", "per_channel", f"{slug}_int8"),
                                          ("int8 per-tensor", "per_tensor", f"{slug}_int8pt")):
       paths = (os.path.join(out_dir, f"{stem}.tflite"),
                os.path.join(out_dir, f"{stem}_{bench_size}.tflite"))
-      i8 = int8_pair(net, big, rep, rep_big, val_x, val_y, *paths,
+      i8 = peers.int8_pair(net, big, rep, rep_big, val_x, val_y, *paths,
                      granularity=granularity)
       rows.append({**common, "precision": precision, "file": paths[0], "bench_file": paths[1],
                    **i8})
@@ -454,17 +369,17 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
   # First, so that a failing peer recipe shows before the long tfmot stage.
   print(f"MobileNetV3-Small: training {epochs} epochs", flush=True)
   keras.utils.set_random_seed(cfg["seed"])
-  mnet = mobilenet_v3_small(cfg["image_size"], splits.num_classes)
+  mnet = peers.mobilenet_v3_small(cfg["image_size"], splits.num_classes)
   t0 = time.perf_counter()
   train.fit(mnet, splits, epochs, cfg["batch_size"], cfg["learning_rate"], cfg["seed"],
             verbose=2)
   mnet_seconds = time.perf_counter() - t0
   val_before = train.top1(mnet, splits.validation)
-  recalibrate_batch_norm(mnet, splits.train, cfg["batch_size"])
+  peers.recalibrate_batch_norm(mnet, splits.train, cfg["batch_size"])
   val_after = train.top1(mnet, splits.validation)
   print(f"MobileNetV3-Small validation top-1 {val_before:.4f}, {val_after:.4f} after "
         f"recalibrating batch norms", flush=True)
-  mnet_big = mobilenet_v3_small(bench_size, splits.num_classes)
+  mnet_big = peers.mobilenet_v3_small(bench_size, splits.num_classes)
   mnet_big.set_weights(mnet.get_weights())
   m_file = os.path.join(out_dir, "mobilenet_v3_small_float32.tflite")
   parity = litert.export_verified(mnet, test_x[:64], m_file)
@@ -474,7 +389,7 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
   m_nonzero = int(sum(np.count_nonzero(w) for w in mnet.get_weights()))
   common = {"name": "MobileNetV3-Small", "family": "mobilenet", "generation": None,
             "params": m_params, "params_nonzero": m_nonzero}
-  i8 = int8_pair(mnet, mnet_big, rep, rep_big, val_x, val_y,
+  i8 = peers.int8_pair(mnet, mnet_big, rep, rep_big, val_x, val_y,
                  os.path.join(out_dir, "mobilenet_v3_small_int8.tflite"),
                  os.path.join(out_dir, f"mobilenet_v3_small_int8_{bench_size}.tflite"))
   mnet_rows = [{**common, "precision": "float32", "file": m_file, "bench_file": m_big},
@@ -506,7 +421,7 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
   print(f"tfmot: pruning the ancestor to {100 * sparsities[-1]:.1f}% sparsity in "
         f"{len(sparsities)} stages over {prune_epochs} epochs (legacy-Keras process)", flush=True)
   tf_dir = os.path.join(out_dir, "tfmot")
-  tfmot = run_tfmot(load(0), cfg, sparsities, prune_epochs, tf_dir, bench_size, val_x[:32])
+  tfmot = peers.run_tfmot(load(0), cfg, sparsities, prune_epochs, tf_dir, bench_size, val_x[:32])
   rows.append({"name": "tfmot pruned ancestor", "family": "tfmot", "generation": None,
                "precision": "float32", "params": tfmot["params_total"],
                "params_nonzero": tfmot["params_nonzero"], "kernel_sparsity": tfmot["kernel_sparsity"],
@@ -535,7 +450,7 @@ def compare(workdir: str, out_dir: str, results_dir: str, bench_size: int, threa
       "tfmot": tfmot,
       "mobilenet": {"epochs": epochs, "train_seconds": round(mnet_seconds, 1),
                     "steps": epochs * -(-splits.sizes["train"] // cfg["batch_size"]),
-                    "bn_momentum": BN_MOMENTUM,
+                    "bn_momentum": peers.BN_MOMENTUM,
                     "top1_val_keras_before_bn_recalibration": round(val_before, 5),
                     "top1_val_keras": round(val_after, 5),
                     "tflite_parity": parity, "input_rescaling": "x * 2 - 1 (0..1 -> -1..1)"},

@@ -1,4 +1,4 @@
-"""Issue 3's performance goals, measured on the default digits run in one go.
+"""The default evolution's goals (size, accuracy, speed, run time), measured on one run.
 
   python benchmarks/evolution_goals.py --workdir=runs/goals
 
@@ -15,31 +15,36 @@ import time
 
 from absl import app, flags
 
+import results  # benchmarks/results.py, beside this script
+
 flags.DEFINE_string("workdir", "runs/goals", "Run directory (reused if finished).")
 flags.DEFINE_float("seconds", 6.0, "Benchmark seconds per file and batch size.")
 FLAGS = flags.FLAGS
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(argv):
   del argv
-  from squish_tf import bench, config, evolve, report
+  from squish_tf import config
+  from squish_tf.bench import litert_bench
+  from squish_tf.report import run_report, table2
+  from squish_tf.rundir import RunDir
   cfg = config.EvolveConfig()
   workdir = FLAGS.workdir
   wall = None
-  if len(evolve.finished_generations(workdir)) < cfg.generations + 1:
+  run = RunDir(workdir)
+  if len(run.finished_generations()) < cfg.generations + 1:
     start = time.perf_counter()
     resume = ["--resume"] if os.path.exists(os.path.join(workdir, "config.json")) else []
     subprocess.run(["squish-evolve", f"--workdir={workdir}", *resume], check=True)
     wall = time.perf_counter() - start
-  out = report.write_report(workdir)
-  records = {r["generation"]: r for r in evolve.load_records(workdir)}
+  out = run_report.write_report(workdir)
+  records = {r["generation"]: r for r in run.records()}
   ancestor = records[0]
   smallest = min((records[n["generation"]] for n in out["named"]), key=lambda r: r["tflite_bytes"])
-  reference = report.reference_squeezenet(workdir)
-  paths = [os.path.join(evolve.gen_dir(workdir, r["generation"]), "model.tflite")
+  reference = table2.reference_squeezenet(workdir)
+  paths = [run.gen_file(r["generation"], "model.tflite")
            for r in (ancestor, smallest)]
-  speed = bench.benchmark(paths, image_size=224, seconds=FLAGS.seconds, rounds=4)
+  speed = litert_bench.benchmark(paths, image_size=224, seconds=FLAGS.seconds, rounds=4)
   split = out["time_split"]
   result = {
       "command": "python benchmarks/evolution_goals.py --workdir=" + workdir,
@@ -75,14 +80,11 @@ def main(argv):
        f"{100 * split['overhead_fraction']:.1f}%", split["overhead_fraction"] <= 0.15),
   ]
   result["goals"] = [{"goal": g, "measured": m, "met": bool(ok)} for g, m, ok in goals]
-  os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-  with open(os.path.join(HERE, "results", "evolution_goals.json"), "w") as f:
-    json.dump(result, f, indent=2)
-  table = report.markdown_table(["goal", "measured", "met"],
+  table = table2.markdown_table(["goal", "measured", "met"],
                                 [[g, m, "yes" if ok else "NO"] for g, m, ok in goals])
-  with open(os.path.join(HERE, "results", "evolution_goals.md"), "w") as f:
-    f.write(f"# Evolution goals (issue 3)\n\n`{result['command']}`\n\n{table}\n\n"
-            f"Time split (s): {json.dumps(split['seconds'])}\n")
+  results.write("evolution_goals", result,
+                f"# Evolution goals of the default run\n\n`{result['command']}`\n\n{table}\n\n"
+                f"Time split (s): {json.dumps(split['seconds'])}\n")
   print(table)
 
 

@@ -1,4 +1,4 @@
-"""Issue 7: a population of 4 per generation on this machine, `local` vs `ray`, wall time side by side.
+"""A population of 4 per generation on this machine, `local` vs `ray`: wall time side by side.
 
   python benchmarks/population_executors.py --workdir=runs/population_executors
 
@@ -9,12 +9,13 @@ alone, and whether both executors selected the same masks and metrics.
 `ray` runs with a local instance; `ray:N` asks N CPUs per offspring.
 """
 
-import json
 import os
 import shutil
 import time
 
 from absl import app, flags
+
+import results  # benchmarks/results.py, beside this script
 
 flags.DEFINE_string("workdir", "runs/population_executors", "Scratch directory.")
 flags.DEFINE_list("variants", ["local", "ray"], "Executors to time: local, ray or ray:CPUS.")
@@ -24,7 +25,6 @@ flags.DEFINE_integer("generations", 2, "Generations after the ancestor.")
 flags.DEFINE_integer("population", 4, "Offspring per generation.")
 flags.DEFINE_integer("finetune_epochs", 2, "Fine-tuning epochs per offspring.")
 FLAGS = flags.FLAGS
-HERE = os.path.dirname(os.path.abspath(__file__))
 TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec_b1",
                "images_per_sec_b32", "latency_ms_p50", "latency_ms_p90", "bench_threads"}
 
@@ -40,14 +40,15 @@ def _timed(executor, calls):
 
 def _same_run(a: str, b: str, generations: int) -> bool:
   import numpy as np
-  from squish_tf import evolve, files
+  from squish_tf import files
+  from squish_tf.rundir import RunDir
   for g in range(1, generations + 1):
-    ra, rb = (files.read_json(os.path.join(evolve.gen_dir(w, g), "metrics.json")) for w in (a, b))
+    ra, rb = (files.read_json(RunDir(w).gen_file(g, "metrics.json")) for w in (a, b))
     if {k: v for k, v in ra.items() if k not in TIMING_KEYS} != \
        {k: v for k, v in rb.items() if k not in TIMING_KEYS}:
       return False
-    with np.load(os.path.join(evolve.gen_dir(a, g), "masks.npz")) as ma, \
-         np.load(os.path.join(evolve.gen_dir(b, g), "masks.npz")) as mb:
+    with np.load(RunDir(a).gen_file(g, "masks.npz")) as ma, \
+         np.load(RunDir(b).gen_file(g, "masks.npz")) as mb:
       if any(not np.array_equal(ma[k], mb[k]) for k in ma.files):
         return False
   return True
@@ -55,12 +56,15 @@ def _same_run(a: str, b: str, generations: int) -> bool:
 
 def main(argv):
   del argv
-  from squish_tf import config, evolve, executors, report, train
+  from squish_tf import config
+  from squish_tf.train import job
+  from squish_tf.evolve import executors, loop as evolve
+  from squish_tf.report.table2 import markdown_table
   ancestor_dir = os.path.join(FLAGS.workdir, "ancestor")
   ancestor = os.path.join(ancestor_dir, "model.keras")
   if not os.path.exists(ancestor):
     shutil.rmtree(ancestor_dir, ignore_errors=True)
-    train.train_and_evaluate(config.TrainConfig(image_size=FLAGS.image_size,
+    job.train_and_evaluate(config.TrainConfig(image_size=FLAGS.image_size,
                                                 epochs=FLAGS.ancestor_epochs), ancestor_dir)
   cfg = config.EvolveConfig(image_size=FLAGS.image_size, generations=FLAGS.generations,
                             population=FLAGS.population, finetune_epochs=FLAGS.finetune_epochs,
@@ -100,21 +104,18 @@ def main(argv):
       "cpu_count": os.cpu_count(),
       "runs": rows,
   }
-  os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-  with open(os.path.join(HERE, "results", "population_executors.json"), "w") as f:
-    json.dump(result, f, indent=2)
   header = ["executor", "run wall (s)", "executor start (s)", "offspring phase wall (s)",
             "offspring train, summed over tasks (s)", "driver: gen 0, selection, convert, "
             "benchmark (s)", "load avg before/after", "same result as first"]
-  table = report.markdown_table(header, [
+  table = markdown_table(header, [
       [str(x) for x in [r["variant"], r["wall_seconds"], r["executor_start_seconds"],
        r["offspring_wall_seconds"], r["offspring_task_train_seconds"], r["driver_seconds"],
        f"{r['load_average_before']} / {r['load_average_after']}",
        next((("yes" if v else "NO") for k, v in r.items() if k.startswith("same_")), "-")]]
       for r in rows])
-  with open(os.path.join(HERE, "results", "population_executors.md"), "w") as f:
-    f.write(f"# Population of {FLAGS.population}: local vs Ray executors (issue 7)\n\n"
-            f"`{result['command']}`\n\n{os.cpu_count()} CPU cores.\n\n{table}\n")
+  results.write("population_executors", result,
+                f"# Population of {FLAGS.population}: local vs Ray executors\n\n"
+                f"`{result['command']}`\n\n{os.cpu_count()} CPU cores.\n\n{table}\n")
   print(table)
 
 

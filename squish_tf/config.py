@@ -1,11 +1,19 @@
-"""Run configurations as plain dataclasses: defaults live here, CLIs fill them from flags."""
+"""Run configurations as plain dataclasses: defaults live here, CLIs fill them from flags.
+
+A configuration checks itself when it is built, so a bad flag value is a UserError that
+names the flag before any data is loaded or any network is built.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+from squish_tf.errors import UserError
+
 # int8 weight scales: per output channel (the converter's default) or one per tensor.
 INT8_GRANULARITIES = ("per_channel", "per_tensor")
+# What squish-export writes (squish_tf.export.generation).
+EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,11 +30,12 @@ class TrainConfig:
 
   def __post_init__(self):
     if self.image_size < 32:
-      raise ValueError(f"image_size must be at least 32, got {self.image_size}")
+      raise UserError(f"--image_size must be at least 32, got {self.image_size}")
     if self.epochs < 1 or self.batch_size < 1:
-      raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+      raise UserError(f"--epochs and --batch_size must be >= 1, got {self.epochs}, "
+                      f"{self.batch_size}")
     if not self.learning_rate > 0:
-      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+      raise UserError(f"--learning_rate must be > 0, got {self.learning_rate}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,25 +67,25 @@ class EvolveConfig(TrainConfig):
     for name in ("r_syn", "r_clu"):
       value = getattr(self, name)
       if not 0.0 < value <= 1.0:
-        raise ValueError(f"--{name} must be in (0, 1], got {value}; it is the fraction of its "
+        raise UserError(f"--{name} must be in (0, 1], got {value}; it is the fraction of its "
                          f"parent an offspring keeps, e.g. 0.9")
     if self.generations < 1 or self.population < 1:
-      raise ValueError(f"--generations and --population must be >= 1, got "
+      raise UserError(f"--generations and --population must be >= 1, got "
                        f"{self.generations} and {self.population}")
     if not 0.0 <= self.accuracy_floor <= 1.0:
-      raise ValueError(f"--accuracy_floor must be in [0, 1] (a top-1 fraction), got "
+      raise UserError(f"--accuracy_floor must be in [0, 1] (a top-1 fraction), got "
                        f"{self.accuracy_floor}")
     if self.synthesis not in ("budget", "paper"):
-      raise ValueError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
+      raise UserError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
     if self.offspring_init not in ("inherit", "scratch"):
-      raise ValueError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
+      raise UserError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
     if self.int8_granularity not in INT8_GRANULARITIES:
-      raise ValueError(f"--int8_granularity must be one of {', '.join(INT8_GRANULARITIES)}, "
+      raise UserError(f"--int8_granularity must be one of {', '.join(INT8_GRANULARITIES)}, "
                        f"got {self.int8_granularity!r}")
     if self.strategy not in ("default", "mirrored"):
-      raise ValueError(f"--strategy must be default or mirrored, got {self.strategy!r}")
+      raise UserError(f"--strategy must be default or mirrored, got {self.strategy!r}")
     if self.finetune_epochs < 1:
-      raise ValueError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
+      raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
 
 
 def to_dict(config) -> dict:

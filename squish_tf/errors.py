@@ -1,25 +1,13 @@
-"""The one exception type a user's mistake raises, and how entry points report it."""
+"""The one exception type for a user's mistake.
 
-from __future__ import annotations
-
-import functools
-import sys
-
-
-class UserError(Exception):
-  """Bad input from the user: the message names the problem and the fix, in one line."""
+A UserError is raised where the mistake is found, with one line that names the problem and
+the fix. Entry points (`squish_tf.cli.common.run`) print that line and exit 2; they catch
+nothing else, so a bug inside the library still shows its traceback.
+"""
 
 
-def exit_on_user_error(main):
-  """Wraps an absl `main` so a UserError (or ValueError from argument checks) prints one line.
+class UserError(ValueError):
+  """Bad input from the user (a flag, a path, a file, a data set): problem and fix, one line.
 
-  Anything else is a bug and keeps its traceback.
+  A ValueError, so code that checks arguments with `except ValueError` also sees it.
   """
-  @functools.wraps(main)
-  def wrapper(argv):
-    try:
-      return main(argv)
-    except (UserError, ValueError) as e:
-      print(f"error: {e}", file=sys.stderr)
-      sys.exit(2)
-  return wrapper

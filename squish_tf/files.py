@@ -1,11 +1,30 @@
-"""Atomic file writes: a reader (or a resumed run) never sees half a file."""
+"""Atomic writes and plain-file reads: a reader (or a resumed run) never sees half a file.
+
+Everything squish_tf writes goes through `atomic_path` (one file) or `atomic_dir` (a
+directory such as a SavedModel or a release): the content is written beside the target
+and renamed over it only when it is complete.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
+import shutil
 import tempfile
+
+from squish_tf.errors import UserError
+
+# One compression level for every "gzipped size" the project reports: what a download or
+# an APK's compression saves on a file.
+GZIP_LEVEL = 9
+
+
+def _umask() -> int:
+  umask = os.umask(0)
+  os.umask(umask)
+  return umask
 
 
 @contextlib.contextmanager
@@ -16,9 +35,7 @@ def atomic_path(path: str):
   suffix = os.path.splitext(path)[1]  # keep the extension: Keras checks it on save
   fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
   os.close(fd)
-  umask = os.umask(0)
-  os.umask(umask)
-  os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a released file should read like any other
+  os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a released file reads like any other
   try:
     yield tmp
     with open(tmp, "rb") as f:
@@ -27,6 +44,31 @@ def atomic_path(path: str):
   finally:
     if os.path.exists(tmp):
       os.remove(tmp)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str):
+  """Yields a temporary directory beside `path`; it replaces `path` whole, only on success.
+
+  A reader never sees a half-written SavedModel, engine bundle or release, and a failed
+  write leaves the old one in place.
+  """
+  parent = os.path.dirname(os.path.abspath(path))
+  os.makedirs(parent, exist_ok=True)
+  tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-" + os.path.basename(path.rstrip("/")) + "-")
+  os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a deliverable from other users
+  try:
+    yield tmp
+    old = None
+    if os.path.lexists(path):  # os.replace cannot overwrite a non-empty directory
+      old = tempfile.mkdtemp(dir=parent, prefix=".old-")
+      os.rmdir(old)
+      os.replace(path, old)
+    os.replace(tmp, path)
+    if old is not None:
+      shutil.rmtree(old) if os.path.isdir(old) else os.remove(old)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_bytes(path: str, data: bytes) -> None:
@@ -47,13 +89,13 @@ def read_json(path: str):
     return json.load(f)
 
 
+def write_jsonl(path: str, records: list[dict]) -> None:
+  write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+
 def append_jsonl(path: str, record: dict) -> None:
   """Appends one JSON line by rewriting the file atomically (files here are small)."""
-  old = b""
-  if os.path.exists(path):
-    with open(path, "rb") as f:
-      old = f.read()
-  write_bytes(path, old + (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+  write_jsonl(path, read_jsonl(path) + [record])
 
 
 def read_jsonl(path: str) -> list[dict]:
@@ -63,13 +105,22 @@ def read_jsonl(path: str) -> list[dict]:
     return [json.loads(line) for line in f if line.strip()]
 
 
-def ensure_writable_dir(path: str) -> None:
-  """Creates `path` if needed; a directory we cannot write is a UserError."""
-  from squish_tf.errors import UserError
+def sizes(path: str) -> dict:
+  """Bytes and gzipped bytes of a file, or of all files of a directory together."""
+  paths = ([path] if os.path.isfile(path) else
+           sorted(os.path.join(d, f) for d, _, names in os.walk(path) for f in names))
+  data = b""
+  for p in paths:
+    with open(p, "rb") as f:
+      data += f.read()
+  return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=GZIP_LEVEL))}
+
+
+def ensure_writable_dir(path: str, flag: str = "--workdir") -> None:
+  """Creates `path` if needed; a directory that cannot be written is a UserError."""
   try:
     os.makedirs(path, exist_ok=True)
     probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")
     probe.close()
   except OSError as e:
-    raise UserError(f"work directory {path} is not writable ({e.strerror}); "
-                    f"choose another --workdir") from None
+    raise UserError(f"{path} is not writable ({e.strerror}); choose another {flag}") from None

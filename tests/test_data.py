@@ -10,8 +10,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from squish_tf import data
+from squish_tf.data import imagenet10
 from squish_tf.errors import UserError
-from squish_tf.sources import imagenet10
 
 
 def _one_line_error(excinfo, *words):

@@ -10,7 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from squish_tf import arch, config, evolve, report
+from squish_tf import config
+from squish_tf.evolve import loop as evolve
+from squish_tf.net import arch
+from squish_tf.report import run_report, table2
+from squish_tf.rundir import RunDir
 
 TINY = dict(image_size=32, epochs=2, finetune_epochs=1, generations=2, bench_image_size=48,
             accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=3, int8=True)
@@ -21,7 +25,7 @@ KEYS = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top
 
 
 def masks_of(workdir, generation):
-  with np.load(os.path.join(evolve.gen_dir(workdir, generation), "masks.npz")) as f:
+  with np.load(os.path.join(RunDir(workdir).gen_dir(generation), "masks.npz")) as f:
     return {k: f[k] for k in arch.CONV_LAYERS}
 
 
@@ -40,7 +44,7 @@ def test_two_tiny_generations_record_everything(reference_run):
   for r in lines:
     for key in KEYS:
       assert key in r, key
-    gen = evolve.gen_dir(workdir, r["generation"])
+    gen = RunDir(workdir).gen_dir(r["generation"])
     for name in ("model.keras", "masks.npz", "spec.json", "model.tflite", "model.tflite.json"):
       assert os.path.exists(os.path.join(gen, name)), name
     assert r["tflite_bytes"] == os.path.getsize(os.path.join(gen, "model.tflite"))
@@ -64,7 +68,7 @@ def test_two_tiny_generations_record_everything(reference_run):
 
 def test_report_table_plots_and_release(reference_run, tmp_path):
   workdir, records = reference_run
-  out = report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0)
+  out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0)
   text = open(out["report"]).read()
   assert "vs SqueezeNet v1.1 (paper, 4.9 MB)" in text and "vs AlexNet" in text
   assert "SquishedNet-1" in text
@@ -88,8 +92,8 @@ def test_pareto_front_and_naming():
           {"generation": 2, "tflite_bytes": 60, "top1_val": 0.94},
           {"generation": 3, "tflite_bytes": 70, "top1_val": 0.93},  # dominated by 2
           {"generation": 4, "tflite_bytes": 40, "top1_val": 0.90}]  # too far below the ancestor
-  assert [r["generation"] for r in report.pareto_front(recs)] == [1, 2, 4]
-  named = report.name_squishednets(recs, max_drop=0.02, max_models=4)
+  assert [r["generation"] for r in table2.pareto_front(recs)] == [1, 2, 4]
+  named = table2.name_squishednets(recs, max_drop=0.02, max_models=4)
   assert named == [{"name": "SquishedNet-1", "generation": 1},
                    {"name": "SquishedNet-2", "generation": 2}]
 
@@ -101,15 +105,15 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
   env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
   proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 600
-  while not os.path.exists(os.path.join(evolve.gen_dir(workdir, 1), "metrics.json")):
+  while not os.path.exists(os.path.join(RunDir(workdir).gen_dir(1), "metrics.json")):
     assert proc.poll() is None, "the run ended before it could be killed"
     assert time.time() < deadline
     time.sleep(0.2)
   proc.send_signal(signal.SIGKILL)  # mid-run: generation 2 is in progress
   proc.wait()
-  finished = evolve.finished_generations(workdir)
+  finished = RunDir(workdir).finished_generations()
   assert finished[:2] == [0, 1]
-  before = open(os.path.join(evolve.gen_dir(workdir, 1), "model.tflite"), "rb").read()
+  before = open(os.path.join(RunDir(workdir).gen_dir(1), "model.tflite"), "rb").read()
 
   changed = subprocess.run(cmd + ["--resume", "--r_syn=0.5"], env=env, capture_output=True,
                            text=True)
@@ -118,8 +122,8 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
 
   resumed = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
-  assert evolve.finished_generations(workdir) == [0, 1, 2]
-  assert open(os.path.join(evolve.gen_dir(workdir, 1), "model.tflite"), "rb").read() == before
+  assert RunDir(workdir).finished_generations() == [0, 1, 2]
+  assert open(os.path.join(RunDir(workdir).gen_dir(1), "model.tflite"), "rb").read() == before
   assert not [p for p in os.listdir(workdir) if p.endswith(".partial")]
   reference_dir = reference_run[0]
   for g in (1, 2):
@@ -130,7 +134,7 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
 
 def test_accuracy_floor_stops_the_run_and_keeps_earlier_generations(reference_run, tmp_path):
   workdir = str(tmp_path / "floor")
-  ancestor = os.path.join(evolve.gen_dir(reference_run[0], 0), "model.keras")
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
   cfg = config.EvolveConfig(**{**TINY, "accuracy_floor": 1.0, "ancestor": ancestor})
   records = evolve.run(cfg, workdir)
   assert [r["generation"] for r in records] == [0]
@@ -141,13 +145,13 @@ def test_accuracy_floor_stops_the_run_and_keeps_earlier_generations(reference_ru
 def test_resume_reads_options_a_run_predates_as_their_defaults(tmp_path):
   workdir = str(tmp_path / "old")
   cfg = config.EvolveConfig(**TINY)
-  evolve._start(cfg, workdir, resume=False)
+  evolve.start(cfg, workdir, resume=False)
   path = os.path.join(workdir, "config.json")
   saved = json.loads(open(path).read())
   del saved["int8_granularity"]  # as written before the option existed
   open(path, "w").write(json.dumps(saved))
-  evolve._start(cfg, workdir, resume=True)
+  evolve.start(cfg, workdir, resume=True)
   from squish_tf.errors import UserError
   with pytest.raises(UserError, match="int8_granularity='per_channel' \\(now 'per_tensor'\\)"):
-    evolve._start(config.EvolveConfig(**{**TINY, "int8_granularity": "per_tensor"}), workdir,
+    evolve.start(config.EvolveConfig(**{**TINY, "int8_granularity": "per_tensor"}), workdir,
                   resume=True)

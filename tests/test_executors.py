@@ -13,7 +13,12 @@ import textwrap
 import numpy as np
 import pytest
 
-from squish_tf import arch, config, distribute, evolve, executors
+from squish_tf import config
+from squish_tf.evolve import executors, offspring
+from squish_tf.evolve import loop as evolve
+from squish_tf.net import arch
+from squish_tf.rundir import RunDir
+from squish_tf.train import distribute
 
 TINY = dict(image_size=32, epochs=1, finetune_epochs=1, generations=1, population=2,
             bench_image_size=48, accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=5)
@@ -23,12 +28,12 @@ TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec
 
 
 def masks_of(workdir, generation):
-  with np.load(os.path.join(evolve.gen_dir(workdir, generation), "masks.npz")) as f:
+  with np.load(os.path.join(RunDir(workdir).gen_dir(generation), "masks.npz")) as f:
     return {k: f[k] for k in arch.CONV_LAYERS}
 
 
 def metrics_of(workdir, generation):
-  record = json.load(open(os.path.join(evolve.gen_dir(workdir, generation), "metrics.json")))
+  record = json.load(open(os.path.join(RunDir(workdir).gen_dir(generation), "metrics.json")))
   return {k: v for k, v in record.items() if k not in TIMING_KEYS}
 
 
@@ -64,7 +69,7 @@ def test_local_and_ray_select_the_same_masks_and_metrics(ray_instance, local_run
 
 
 def _ancestor(workdir):
-  return os.path.join(evolve.gen_dir(workdir, 0), "model.keras")
+  return os.path.join(RunDir(workdir).gen_dir(0), "model.keras")
 
 
 def _flaky(marker_dir):
@@ -78,7 +83,7 @@ def _flaky(marker_dir):
       os._exit(1)  # the worker process dies mid-task
     if k == 1:
       raise RuntimeError("offspring 1 always fails")
-    return evolve.offspring_task(*args)
+    return offspring.offspring_task(*args)
   return task
 
 
@@ -97,8 +102,8 @@ def test_killed_task_is_retried_and_a_failing_one_is_counted_failed(ray_instance
       p.unlink()
     evolve.run(cfg, workdir, executor=lambda fn, arg_lists: executor(flaky, arg_lists))
   assert sorted(p.name for p in markers.iterdir()) == ["0_0", "0_1", "1_0", "1_1"]
-  assert evolve.finished_generations(workdir) == [0, 1]
-  record = json.load(open(os.path.join(evolve.gen_dir(workdir, 1), "metrics.json")))
+  assert RunDir(workdir).finished_generations() == [0, 1]
+  record = json.load(open(os.path.join(RunDir(workdir).gen_dir(1), "metrics.json")))
   assert record["offspring"] == 0  # the retried one; the failed one is never selected
   assert record["top1_val"] > executors.FAILED_TOP1
   for name in arch.CONV_LAYERS:  # an offspring of the shared ancestor
@@ -140,7 +145,10 @@ def test_mirrored_strategy_trains_a_masked_network_over_two_replicas():
     import numpy as np, tensorflow as tf
     tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
                                                [tf.config.LogicalDeviceConfiguration()] * 2)
-    from squish_tf import distribute, genome, masking, model, train
+    from squish_tf import train
+    from squish_tf.evolve import genome, masking
+    from squish_tf.net import model
+    from squish_tf.train import distribute
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (128, 32, 32, 3)).astype("float32")
     labels = rng.integers(0, 10, 128)

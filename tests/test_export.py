@@ -15,10 +15,14 @@ import subprocess
 import numpy as np
 import pytest
 
-from squish_tf import data, files, gpu_bench, model, onnx_export, saved_model_export
-from squish_tf import tensorrt_export, train
-from squish_tf.cli import export as export_cli
+from squish_tf import data, files, train
+from squish_tf.bench import gpu as gpu_bench
 from squish_tf.errors import UserError
+from squish_tf.export import cuda, onnx_export
+from squish_tf.export import generation as export_cli
+from squish_tf.export import saved_model as saved_model_export
+from squish_tf.export import tensorrt_build as tensorrt_export
+from squish_tf.net import model
 
 IMAGE_SIZE = 32
 SMALL_SPEC = {"fire9_expand1x1": 64, "fire9_expand3x3": 64, "fire8_expand3x3": 96}
@@ -26,7 +30,7 @@ SMALL_SPEC = {"fire9_expand1x1": 64, "fire9_expand3x3": 64, "fire8_expand3x3": 9
 
 def _gpu_state():
   has_trt = importlib.util.find_spec("tensorrt") is not None
-  count, why = gpu_bench.cuda_device_count()
+  count, why = cuda.cuda_device_count()
   return has_trt, count, why
 
 

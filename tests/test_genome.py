@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from squish_tf import arch, genome
+from squish_tf.evolve import genome
+from squish_tf.net import arch
 
 
 def random_weights(seed=0, spec=None):

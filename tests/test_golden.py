@@ -1,4 +1,4 @@
-"""squish_tf.golden: the golden vectors the Android demo's JVM tests check against."""
+"""squish_tf.report.golden: the golden vectors the Android demo's JVM tests check against."""
 
 import gzip
 import io
@@ -8,8 +8,11 @@ import os
 import numpy as np
 import pytest
 
-from squish_tf import files, golden, litert, preprocess
+from squish_tf import files
+from squish_tf.data import preprocess
 from squish_tf.errors import UserError
+from squish_tf.export import litert
+from squish_tf.report import golden
 
 SIZE = 32
 
@@ -17,7 +20,7 @@ SIZE = 32
 @pytest.fixture(scope="module")
 def tflite_dir(tmp_path_factory):
   """A stand-in tflite/ release: one untrained 32x32 SqueezeNet, as squish-report lays it out."""
-  from squish_tf import model
+  from squish_tf.net import model
   root = tmp_path_factory.mktemp("tflite")
   d = root / "squishednet-1"
   d.mkdir()
@@ -104,7 +107,7 @@ def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
 def test_cli_reports_a_missing_release_in_one_line(tmp_path):
   import subprocess
   import sys
-  proc = subprocess.run([sys.executable, "-m", "squish_tf.golden", f"--tflite_dir={tmp_path}",
+  proc = subprocess.run([sys.executable, "-m", "squish_tf.cli.golden", f"--tflite_dir={tmp_path}",
                          f"--out_dir={tmp_path / 'out'}"], capture_output=True, text=True,
                         timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   assert proc.returncode == 2

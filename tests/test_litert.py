@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 
-from squish_tf import bench, data, litert, model
+from squish_tf import data
+from squish_tf.bench import litert_bench as bench
 from squish_tf.errors import UserError
+from squish_tf.export import litert
+from squish_tf.net import model
 
 
 @pytest.fixture(scope="module")

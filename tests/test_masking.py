@@ -1,6 +1,8 @@
 import numpy as np
 
-from squish_tf import arch, data, genome, masking, model, train
+from squish_tf import data, train
+from squish_tf.evolve import genome, masking
+from squish_tf.net import arch, model
 
 
 def test_masked_weights_stay_exactly_zero_through_fit():

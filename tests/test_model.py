@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from squish_tf import arch, model
+from squish_tf.net import arch, model
 
 
 def test_ten_class_parameter_count_matches_hand_count():

@@ -7,8 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from squish_tf import arch, data, litert, masking, model, qat, quantize, train
+from squish_tf import data, train
 from squish_tf.errors import UserError
+from squish_tf.evolve import masking
+from squish_tf.export import litert, qat
+from squish_tf.net import arch, model
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def test_toy_qat_end_to_end_keeps_masks_and_runs_in_litert(masked_net, digits, t
   assert json.loads((tmp_path / "qat.tflite.json").read_text())["bytes"] == out.stat().st_size
   interp = litert.interpreter(model_path=str(out))
   assert np.dtype(interp.get_input_details()[0]["dtype"]).name == "int8"
-  assert quantize.top1(str(out), vx, vy) == pytest.approx(figures["top1_qat_int8"])
+  assert litert.top1(str(out), vx, vy) == pytest.approx(figures["top1_qat_int8"])
   assert out.stat().st_size < len(litert.to_tflite(net)) / 2.5
 
 

@@ -6,8 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from squish_tf import arch, data, litert, model, quantize, train
+from squish_tf import data, train
 from squish_tf.errors import UserError
+from squish_tf.export import int8 as quantize
+from squish_tf.export import litert
+from squish_tf.net import arch, model
 
 
 def half_width_spec():
@@ -62,8 +65,8 @@ def test_uint8_io_predicts_what_int8_io_predicts(trained, int8_bytes):
     detail = interp.get_input_details()[0]
     assert np.dtype(detail["dtype"]).name == io
     assert np.dtype(interp.get_output_details()[0]["dtype"]).name == io
-    probs[io] = quantize.predict(interp, vx)
-  assert quantize.io_details(litert.interpreter(model_content=int8_bytes["uint8"]))[
+    probs[io] = litert.predict(interp, vx)
+  assert litert.io_details(litert.interpreter(model_content=int8_bytes["uint8"]))[
       "input"]["zero_point"] == 0
   # Same integer graph, zero points shifted by 128: identical after dequantization.
   np.testing.assert_allclose(probs["int8"], probs["uint8"], atol=1e-6)
@@ -105,7 +108,7 @@ def test_export_writes_file_and_figures(trained, tmp_path):
   assert path.stat().st_size == figures["bytes"]
   saved = json.loads((tmp_path / "model_int8.tflite.json").read_text())
   assert saved["agreement"] == figures["agreement"] >= 0.7 and saved["io_dtype"] == "int8"
-  assert quantize.top1(str(path), vx, vy) == pytest.approx(figures["top1_int8"])
+  assert litert.top1(str(path), vx, vy) == pytest.approx(figures["top1_int8"])
 
 
 def test_disagreeing_file_is_refused_and_not_written(trained, int8_bytes, tmp_path):

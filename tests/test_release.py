@@ -12,7 +12,8 @@ import os
 import numpy as np
 import pytest
 
-from squish_tf import litert, preprocess
+from squish_tf.data import preprocess
+from squish_tf.export import litert
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, "tflite")
@@ -51,7 +52,7 @@ def test_golden_vectors_come_from_the_released_model():
   path = os.path.join(RELEASE, spec["model"]["dir"], "model.tflite")
   blob = open(path, "rb").read()
   assert hashlib.sha256(blob).hexdigest() == spec["model"]["sha256"], (
-      "golden vectors are stale: run python -m squish_tf.golden --tflite_dir=tflite")
+      "golden vectors are stale: run squish-golden --tflite_dir=tflite")
   interp = litert.interpreter(model_content=blob)
   size = spec["image_size"]
   for image in spec["images"]:

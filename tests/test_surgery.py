@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from squish_tf import arch, genome, masking, model, surgery
+from squish_tf.evolve import genome, masking, surgery
+from squish_tf.net import arch, model
 
 # Float32 rounding differs when zero terms are dropped from sums: outputs are
 # softmax probabilities, so 1e-5 absolute is far below any decision boundary.

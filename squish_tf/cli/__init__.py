@@ -1,1 +1,5 @@
-"""absl entry points: each reads its flags in `main` and calls one library function."""
+"""Command-line entry points (absl): each reads its flags and calls one library function.
+
+squish-train (train), squish-evolve (evolve), squish-report (report), squish-bench (bench),
+squish-export (export), squish-golden (golden); `common` holds what they share.
+"""

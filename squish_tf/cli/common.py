@@ -1,21 +1,30 @@
-"""Flags shared by the CLIs (same names everywhere), defined only when an entry point asks."""
+"""What every entry point shares: flags with the same names everywhere (defined only when an
+entry point asks), quiet library logs, and one line for a user's mistake.
+
+An entry point defines its flags, then `run(main)`: `main` reads the flags and calls one
+library function. A `UserError` prints `error: <problem and fix>` and exits 2; any other
+exception is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import sys
 import warnings
 
 from absl import app, flags
 from absl import logging as absl_logging
 
-from squish_tf.errors import exit_on_user_error
+from squish_tf.errors import UserError
 
 
 def define_data_flags() -> None:
   flags.DEFINE_string("dataset", "digits",
                       "digits (bundled, offline), imagenet10, folder:PATH, or a TFDS builder name.")
-  flags.DEFINE_string("data_dir", None, "TFDS data directory (and manual_dir parent for imagenet10).")
+  flags.DEFINE_string("data_dir", None,
+                      "TFDS data directory (and manual_dir parent for imagenet10).")
   flags.DEFINE_integer("image_size", 64, "Training input side in pixels (>= 32).", lower_bound=32)
   flags.DEFINE_integer("seed", 0, "Seed for splits, initialization, shuffling and sampling.")
 
@@ -43,8 +52,20 @@ class _QuietLibraries(logging.Filter):
     return record.levelno >= logging.WARNING or not noisy
 
 
+def exit_on_user_error(main):
+  """Wraps an absl `main` so that a UserError prints one line and exits 2."""
+  @functools.wraps(main)
+  def wrapper(argv):
+    try:
+      return main(argv)
+    except UserError as e:
+      print(f"error: {e}", file=sys.stderr)
+      sys.exit(2)
+  return wrapper
+
+
 def run(main) -> None:
-  """Runs an absl `main` so that user errors print one line and exit 2."""
+  """Runs an absl `main` with quiet library logs; user errors print one line and exit 2."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
   warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
 

@@ -58,8 +58,9 @@ def define_flags() -> None:
 
 def main(argv):
   del argv
-  from squish_tf import config, evolve, executors
+  from squish_tf import config
   from squish_tf.errors import UserError
+  from squish_tf.evolve import executors, loop
   if FLAGS.ray_address and FLAGS.executor != "ray":
     raise UserError("--ray_address is for --executor=ray; add --executor=ray or drop the address")
   cfg = config.EvolveConfig(
@@ -75,7 +76,7 @@ def main(argv):
                                cpus_per_task=FLAGS.cpus_per_offspring,
                                gpus_per_task=FLAGS.gpus_per_offspring,
                                max_retries=FLAGS.max_retries) as executor:
-    records = evolve.run(cfg, FLAGS.workdir, resume=FLAGS.resume, executor=executor)
+    records = loop.run(cfg, FLAGS.workdir, resume=FLAGS.resume, executor=executor)
   last = records[-1]
   print(f"{len(records) - 1} generations in {FLAGS.workdir}: last has "
         f"{last['params_total']:,} parameters, {last['tflite_bytes'] / 1e6:.3f} MB .tflite, "

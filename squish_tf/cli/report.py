@@ -19,10 +19,13 @@ def define_flags() -> None:
 def main(argv):
   del argv
   import os
-  from squish_tf import report
+
+  from squish_tf.errors import UserError
+  from squish_tf.report import run_report
   if not os.path.isdir(FLAGS.workdir):
-    raise ValueError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run directory")
-  out = report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop, FLAGS.max_models)
+    raise UserError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run "
+                    f"directory")
+  out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop, FLAGS.max_models)
   print(out["table"])
   print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
   if FLAGS.publish_dir:

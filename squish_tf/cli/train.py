@@ -15,12 +15,13 @@ def define_flags() -> None:
 
 def main(argv):
   del argv
-  from squish_tf import config, train  # after flags parse: --help stays fast
+  from squish_tf import config  # after flags parse: --help stays fast
+  from squish_tf.train import job
   cfg = config.TrainConfig(dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
-  summary = train.train_and_evaluate(cfg, FLAGS.workdir)
+  summary = job.train_and_evaluate(cfg, FLAGS.workdir)
   print(f"validation top-1 {summary['top1_val']:.4f} | test top-1 Keras "
         f"{summary['top1_keras']:.4f}, LiteRT {summary['top1_tflite']:.4f} | "
         f"{FLAGS.workdir}/model.tflite {summary['tflite_bytes'] / 1e6:.2f} MB")

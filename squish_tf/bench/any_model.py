@@ -1,0 +1,35 @@
+"""Benchmark whatever model files a user names: .tflite through LiteRT, TensorRT engines and
+(TF-TRT) SavedModel directories on the GPU. One device per call: they are not comparable
+side by side.
+"""
+
+from __future__ import annotations
+
+import os
+
+from squish_tf.errors import UserError
+
+
+def is_gpu_model(path: str) -> bool:
+  return path.endswith((".plan", ".engine")) or os.path.isdir(path)
+
+
+def benchmark(paths: list[str], image_size: int | None = 224, threads: int | None = None,
+              seconds: float = 3.0, warmup: int = 2) -> list[dict]:
+  """Size, images/s and latency of each file; LiteRT files are measured side by side."""
+  if not paths:
+    raise UserError("no model given; usage: squish-bench A.tflite [B.tflite ...] (or TensorRT "
+                    "engines / TF-TRT SavedModel directories on a GPU machine)")
+  gpu = [p for p in paths if is_gpu_model(p)]
+  if gpu and len(gpu) != len(paths):
+    raise UserError("benchmark .tflite files and GPU models (TensorRT engines, TF-TRT "
+                    "SavedModels) in separate runs: they run on different devices")
+  if not gpu:
+    from squish_tf.bench import litert_bench
+    return litert_bench.benchmark(paths, image_size=image_size, threads=threads,
+                                  seconds=seconds, warmup=warmup)
+  from squish_tf.bench import gpu as gpu_bench
+  return [gpu_bench.benchmark_tftrt(p, image_size=image_size, seconds=seconds, warmup=warmup)
+          if os.path.isdir(p) else
+          gpu_bench.benchmark_engine(p, image_size=image_size, seconds=seconds, warmup=warmup)
+          for p in paths]

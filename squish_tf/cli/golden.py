@@ -1,0 +1,35 @@
+"""squish-golden: golden vectors for the Android demo's JVM tests, from a released model."""
+
+from absl import flags
+
+from squish_tf.cli import common
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  flags.DEFINE_string("tflite_dir", "tflite", "Published models (squish-report --publish_dir).")
+  flags.DEFINE_string("model", None, "Model name in models.json; the first one when unset.")
+  flags.DEFINE_string("model_dir", None, "A model directory; overrides --tflite_dir/--model.")
+  flags.DEFINE_string("out_dir", "android_demo/core/src/test/resources/golden",
+                      "Where to write the golden vectors.")
+
+
+def main(argv):
+  del argv
+  from squish_tf.report import golden
+  model_dir = FLAGS.model_dir or golden.default_model_dir(FLAGS.tflite_dir, FLAGS.model)
+  manifest = golden.write_golden(model_dir, FLAGS.out_dir, golden.sample_images())
+  for entry in manifest["images"]:
+    top = ", ".join(f"{t['label']} {t['score']:.3f}" for t in entry["top3"])
+    print(f"{entry['name']:<20} {entry['width']}x{entry['height']}  top-3: {top}")
+  print(f"wrote {len(manifest['images'])} golden images for {model_dir} to {FLAGS.out_dir}")
+
+
+def run_main():
+  define_flags()
+  common.run(main)
+
+
+if __name__ == "__main__":
+  run_main()

@@ -1,0 +1,133 @@
+"""The genetic encoding and offspring synthesis, in numpy only (no Keras).
+
+A genome is {conv layer: boolean kernel mask}. Offspring masks are drawn from the
+parent's weights as in docs/evolutionary-synthesis.md section 3:
+
+  p_syn(i) = exp(|w_i| / Z) - 1,  Z = max_j |w_j| / ln 2      (alive synapses)
+  p_clu(c) = exp(s_c / Z') - 1,   s_c = sum of alive |w| in filter c, Z' = max_c s_c / ln 2
+
+and the environmental factor R either multiplies them (`paper`, equation (1) taken
+literally) or fixes the expected kept fraction (`budget`: one scalar per layer, found
+by bisection, scales the probabilities so that their clipped mean is R).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from squish_tf.net import arch
+
+MODES = ("budget", "paper")
+
+
+def check_factor(name: str, value: float) -> float:
+  if not 0.0 < value <= 1.0:
+    raise ValueError(f"{name} must be in (0, 1], got {value}; it is the fraction each "
+                     f"generation keeps, e.g. 0.9")
+  return float(value)
+
+
+def full_masks(weights: dict) -> dict[str, np.ndarray]:
+  """The ancestor's genome: every synapse alive."""
+  return {name: np.ones(kernel.shape, dtype=bool) for name, (kernel, _) in weights.items()}
+
+
+def strength_probabilities(strength: np.ndarray, alive: np.ndarray) -> np.ndarray:
+  """exp(s / Z) - 1 with Z = max alive s / ln 2, so the strongest gets 1; dead ones get 0."""
+  strength = np.where(alive, np.abs(strength), 0.0).astype(np.float64)
+  top = strength.max(initial=0.0)
+  if top <= 0.0:
+    return np.zeros_like(strength)
+  return np.where(alive, np.expm1(strength * np.log(2.0) / top), 0.0)
+
+
+def synaptic_probabilities(kernel: np.ndarray, mask: np.ndarray) -> np.ndarray:
+  return strength_probabilities(kernel, mask)
+
+
+def cluster_strengths(kernel: np.ndarray, mask: np.ndarray) -> np.ndarray:
+  """s_c: the alive |w| of each output filter (the last kernel axis)."""
+  return np.abs(np.where(mask, kernel, 0.0)).reshape(-1, kernel.shape[-1]).sum(axis=0)
+
+
+def cluster_probabilities(kernel: np.ndarray, mask: np.ndarray) -> np.ndarray:
+  alive = mask.reshape(-1, mask.shape[-1]).any(axis=0)
+  return strength_probabilities(cluster_strengths(kernel, mask), alive)
+
+
+def budget_scale(probs: np.ndarray, alive: np.ndarray, target: float, iters: int = 60) -> float:
+  """Scalar a with mean(clip(a * p, 0, 1)) over alive entries == target, by bisection.
+
+  When the target is not reachable (too many zero probabilities) the largest
+  reachable mean is used: every entry with p > 0 is then kept.
+  """
+  p = probs[alive]
+  if p.size == 0 or p.max() <= 0.0:
+    return 0.0
+  kept = lambda a: np.minimum(a * p, 1.0).mean()
+  lo, hi = 0.0, 1.0
+  while kept(hi) < target and hi < 1e12:
+    hi *= 2.0
+  for _ in range(iters):
+    mid = 0.5 * (lo + hi)
+    lo, hi = (mid, hi) if kept(mid) < target else (lo, mid)
+  return hi
+
+
+def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
+                       mode: str) -> np.ndarray:
+  if mode == "paper":
+    return np.clip(factor * probs, 0.0, 1.0)
+  if mode == "budget":
+    return np.clip(budget_scale(probs, alive, factor) * probs, 0.0, 1.0)
+  raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
+
+
+def generation_rng(seed: int, generation: int, offspring: int = 0) -> np.random.Generator:
+  """One generator per (run seed, generation, offspring): resumed runs draw the same masks."""
+  return np.random.default_rng([seed, generation, offspring])
+
+
+def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mode: str,
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+  """Draws an offspring genome: parent mask AND drawn mask, layer by layer.
+
+  A cluster (output filter) lives with its keep probability; a synapse lives if its
+  cluster lives and it is drawn. conv10's filters (one per class) always live. A
+  layer that would lose every filter keeps its strongest one with its parent synapses.
+  """
+  check_factor("r_syn", r_syn)
+  check_factor("r_clu", r_clu)
+  offspring = {}
+  for name in arch.CONV_LAYERS:
+    kernel, mask = weights[name][0], masks[name]
+    alive_filters = mask.reshape(-1, mask.shape[-1]).any(axis=0)
+    if name == arch.HEAD:
+      clusters = alive_filters.copy()
+    else:
+      p_clu = keep_probabilities(cluster_probabilities(kernel, mask), alive_filters, r_clu, mode)
+      clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
+    p_syn = keep_probabilities(synaptic_probabilities(kernel, mask), mask, r_syn, mode)
+    child = mask & (rng.random(p_syn.shape) < p_syn) & clusters
+    if not child.any():
+      strongest = int(np.argmax(np.where(alive_filters, cluster_strengths(kernel, mask), -1.0)))
+      child[..., strongest] = mask[..., strongest]
+    offspring[name] = child
+  return offspring
+
+
+def alive_filters(mask: np.ndarray) -> np.ndarray:
+  """Output filters with at least one alive synapse."""
+  return mask.reshape(-1, mask.shape[-1]).any(axis=0)
+
+
+def alive_params(masks: dict) -> int:
+  """Alive synapses plus the biases of alive filters."""
+  return int(sum(m.sum() + alive_filters(m).sum() for m in masks.values()))
+
+
+def check_heredity(parent: dict, child: dict) -> None:
+  """Raises if the child revives a synapse dead in the parent (same shapes required)."""
+  for name, mask in child.items():
+    if np.any(mask & ~parent[name]):
+      raise AssertionError(f"{name}: offspring revives synapses dead in the parent")

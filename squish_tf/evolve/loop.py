@@ -1,0 +1,240 @@
+"""The generations loop: draw, squish, fine-tune, select, convert, measure, save.
+
+`run(cfg, workdir)` trains (or loads) the ancestor as generation 0, then for each
+generation asks an executor for `cfg.population` offspring (`offspring.offspring_task`),
+selects the next parent (`selection`), and saves it with its .tflite, evaluation and
+interpreter benchmark. The run directory (`squish_tf.rundir`) holds everything needed to
+resume or report.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from squish_tf import config as config_lib
+from squish_tf import data, files, train
+from squish_tf.bench import litert_bench
+from squish_tf.errors import UserError
+from squish_tf.evolve import genome, selection
+from squish_tf.evolve.clock import PhaseClock
+from squish_tf.evolve.offspring import model_seed, offspring_task
+from squish_tf.evolve.offspring import splits as load_splits
+from squish_tf.export import litert
+from squish_tf.net import arch
+from squish_tf.net import model as model_lib
+from squish_tf.rundir import RunDir
+from squish_tf.train import distribute
+
+# Settings a resumed run may change without changing what the run computes.
+RESUMABLE_CHANGES = ("generations", "threads", "strategy")
+VERIFY_IMAGES = 64
+BENCH_SECONDS = 0.5  # per batch size and generation; benchmarks/ measures longer, side by side
+
+
+def local_map(fn, arg_lists):
+  """The simplest executor: one offspring after another in this process."""
+  return [fn(*args) for args in arg_lists]
+
+
+def start(cfg: config_lib.EvolveConfig, workdir: str, resume: bool) -> RunDir:
+  """Opens the run directory for a new run, or checks that a resumed run keeps its config."""
+  run = RunDir(workdir)
+  run.start(config_lib.to_dict(cfg), config_lib.to_dict(config_lib.EvolveConfig()), resume,
+            RESUMABLE_CHANGES)
+  return run
+
+
+def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base: dict,
+                     ds, test, cfg, clock: PhaseClock) -> dict:
+  """Converts, evaluates, benchmarks and writes one generation; returns its metrics line."""
+  spec = model_lib.spec_of(net)
+  val_x = data.as_numpy(ds.validation, limit=VERIFY_IMAGES)[0]
+  with run.new_generation(generation) as partial:
+    net.save(os.path.join(partial, "model.keras"))
+    np.savez_compressed(os.path.join(partial, "masks.npz"), **masks)
+    files.write_json(os.path.join(partial, "spec.json"), spec)
+    tflite_path = os.path.join(partial, "model.tflite")
+    with clock.time("convert"):
+      parity = litert.export_verified(net, val_x, tflite_path)
+    with clock.time("evaluate"):
+      top1_tflite = litert.top1(tflite_path, *test)
+      top1_keras = train.top1(net, ds.test)
+    with clock.time("benchmark"):
+      # The network is fully convolutional: the interpreter resizes the file's input
+      # to the deployment size, with the same outputs as a file converted at that size.
+      speed = litert_bench.benchmark([tflite_path], image_size=cfg.bench_image_size,
+                                     threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+    if cfg.int8:
+      with clock.time("convert"):
+        int8 = _int8(net, ds, test, os.path.join(partial, "model_int8.tflite"),
+                     cfg.int8_granularity)
+    record = {
+        **record_base,
+        "generation": generation,
+        "spec": spec,
+        "params_total": arch.param_count(spec),
+        "params_alive": genome.alive_params(masks),
+        "macs": arch.macs(spec, cfg.bench_image_size),
+        "macs_alive": arch.macs(spec, cfg.bench_image_size,
+                                {k: int(m.sum()) for k, m in masks.items()}),
+        "top1_keras": round(top1_keras, 5),
+        "top1_tflite": round(top1_tflite, 5),
+        "tflite_bytes": speed["bytes"],
+        "tflite_gzip_bytes": speed["gzip_bytes"],
+        "tflite_max_abs_diff": parity["max_abs_diff"],
+        "images_per_sec_b1": speed["images_per_sec_b1"],
+        "images_per_sec_b32": speed["images_per_sec_b32"],
+        "latency_ms_p50": speed["latency_ms_p50"],
+        "latency_ms_p90": speed["latency_ms_p90"],
+        "bench_image_size": cfg.bench_image_size,
+        "bench_threads": speed["threads"],
+    }
+    if cfg.int8:
+      record.update(int8)
+    record["phase_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
+    record["wall_seconds"] = round(sum(clock.seconds.values()), 3)
+    files.write_json(os.path.join(partial, "metrics.json"), record)
+  return record
+
+
+def _int8(net, ds, test, path: str, granularity: str) -> dict:
+  """A verified post-training int8 file; one that fails verification is recorded as None."""
+  from squish_tf.export import int8
+  representative = data.as_numpy(ds.train, limit=int8.REPRESENTATIVE_IMAGES)[0]
+  val_x, val_y = data.as_numpy(ds.validation)
+  try:
+    figures = int8.export_int8(net, representative, val_x, val_y, path, granularity=granularity)
+  except UserError as e:
+    logging.warning("int8: %s", e)
+    return {"tflite_int8_bytes": None, "top1_tflite_int8": None}
+  return {"tflite_int8_bytes": figures["bytes"],
+          "top1_tflite_int8": round(litert.top1(path, *test), 5)}
+
+
+def _ancestor(cfg, ds, clock: PhaseClock):
+  """Trains generation 0, or loads it from --ancestor."""
+  if cfg.ancestor:
+    if not os.path.isfile(cfg.ancestor):
+      raise UserError(f"--ancestor={cfg.ancestor}: no such file; pass a .keras model saved by "
+                      f"squish-train, or drop the flag to train one")
+    net = keras.saving.load_model(cfg.ancestor, compile=False)
+    if model_lib.spec_of(net)[arch.HEAD] != ds.num_classes:
+      raise UserError(f"--ancestor has {model_lib.spec_of(net)[arch.HEAD]} classes but "
+                      f"{cfg.dataset} has {ds.num_classes}")
+    if net.input_shape[1] != cfg.image_size:
+      net = model_lib.rebuild(net, cfg.image_size)
+    return net, 0.0
+  strategy = distribute.make_strategy(cfg.strategy)
+  with strategy.scope():  # a Keras model trains under the strategy it was built in
+    net = model_lib.squeezenet(num_classes=ds.num_classes, image_size=cfg.image_size,
+                               seed=model_seed(cfg.seed, 0, 0))
+  logging.info("generation 0: training the ancestor (%d parameters) for %d epochs",
+               net.count_params(), cfg.epochs)
+  with clock.time("train"), strategy.scope():
+    train.fit(net, ds, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed, verbose=2)
+  return net, clock.seconds["train"]
+
+
+def _network(cfg, spec: dict, weights: dict):
+  net = model_lib.squeezenet(spec, spec[arch.HEAD], image_size=cfg.image_size)
+  model_lib.set_weights(net, weights)
+  return net
+
+
+def _load_generation(run: RunDir, generation: int):
+  """(model, masks) of a finished generation: the parent of the next one."""
+  net = keras.saving.load_model(run.gen_file(generation, "model.keras"), compile=False)
+  with np.load(run.gen_file(generation, "masks.npz")) as saved:
+    masks = {k: saved[k] for k in arch.CONV_LAYERS}
+  return net, masks
+
+
+def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
+        executor=local_map) -> list[dict]:
+  """Runs (or resumes) the evolution; returns the metrics of every finished generation.
+
+  `executor(fn, arg_lists)` runs `fn(*args)` for each offspring and returns the
+  results in order; the default runs them here, one after another.
+  """
+  rundir = start(cfg, workdir, resume)
+  # Seeded and deterministic ops, so that a resumed run trains and draws what an
+  # uninterrupted one would. Interpreter benchmarks are timings and vary.
+  keras.utils.set_random_seed(cfg.seed)
+  tf.config.experimental.enable_op_determinism()
+  state = rundir.read_state()
+  if state.get("stopped") and resume:
+    logging.info("this run stopped at generation %s: %s", state.get("generation"), state["stopped"])
+  ds = load_splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
+  rundir.write_labels(ds.class_names)
+  test = data.as_numpy(ds.test)
+  done = rundir.finished_generations()
+  if not done:
+    clock = PhaseClock()
+    net, train_seconds = _ancestor(cfg, ds, clock)
+    with clock.time("evaluate"):
+      val = train.top1(net, ds.validation)
+    masks = genome.full_masks(model_lib.get_weights(net))
+    record = _save_generation(rundir, 0, net, masks,
+                              {"top1_val": round(val, 5), "train_seconds": round(train_seconds, 3),
+                               "offspring": 0, "population": 1, "failed_offspring": 0},
+                              ds, test, cfg, clock)
+    _log_generation(record, cfg)
+    done = [0]
+  parent, parent_masks = _load_generation(rundir, done[-1])
+  for generation in range(done[-1] + 1, cfg.generations + 1):
+    if state.get("stopped"):
+      break
+    logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
+                 "%s parameters", generation, cfg.generations, cfg.population,
+                 f"{parent.count_params():,}")
+    spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
+    results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k)
+                                        for k in range(cfg.population)])
+    clock = PhaseClock()
+    failed = [r for r in results if r.get("failed")]
+    for res in results:
+      if res.get("failed"):
+        logging.warning("  offspring %d/%d failed: %s", res["offspring"] + 1, cfg.population,
+                        res["failed"])
+        continue
+      for phase, seconds in res["phase_seconds"].items():
+        clock.add(phase, seconds)
+      logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
+                   res["offspring"] + 1, cfg.population,
+                   f"{arch.param_count(res['spec']):,}", res["top1_val"])
+    if len(failed) == len(results):  # not the network's fault: nothing is written, resume retries
+      raise RuntimeError(f"generation {generation}: every offspring failed (first: "
+                         f"{failed[0]['failed']}); rerun with --resume to retry it")
+    best = selection.best(results, cfg.accuracy_floor)
+    if best is None:
+      top = max(r["top1_val"] for r in results if not r.get("failed"))
+      state = {"stopped": f"no offspring reached --accuracy_floor={cfg.accuracy_floor} "
+                          f"(best validation top-1 {top:.4f})", "generation": generation}
+      rundir.write_state(state)
+      logging.warning("generation %d: %s; the run stops here, keeping generations 0-%d",
+                      generation, state["stopped"], generation - 1)
+      break
+    net = _network(cfg, best["spec"], best["weights"])
+    record = _save_generation(
+        rundir, generation, net, best["masks"],
+        {"top1_val": round(best["top1_val"], 5),
+         "train_seconds": round(clock.seconds.get("train", 0.0), 3),
+         "offspring": best["offspring"], "population": cfg.population,
+         "failed_offspring": len(failed)}, ds, test, cfg, clock)
+    _log_generation(record, cfg)
+    parent, parent_masks = net, best["masks"]
+  return rundir.records()
+
+
+def _log_generation(record: dict, cfg) -> None:
+  logging.info("generation %d/%d done: %s params (%s alive), top-1 val %.4f / test tflite %.4f, "
+               "%.3f MB .tflite, %.0f img/s at b32 (%dx%d), %.1f s",
+               record["generation"], cfg.generations, f"{record['params_total']:,}",
+               f"{record['params_alive']:,}", record["top1_val"], record["top1_tflite"],
+               record["tflite_bytes"] / 1e6, record["images_per_sec_b32"],
+               cfg.bench_image_size, cfg.bench_image_size, record["wall_seconds"])

@@ -1,0 +1,46 @@
+"""The report's plots: every generation's size, top-1 and speed; top-1 against size."""
+
+from __future__ import annotations
+
+import os
+
+
+def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) -> list[str]:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  gens = [r["generation"] for r in records]
+  fig, axes = plt.subplots(3, 1, figsize=(7, 8), sharex=True)
+  series = [("tflite_bytes", ".tflite size (MB)", 1e-6),
+            ("top1_tflite", "test top-1 (LiteRT)", 1.0),
+            ("images_per_sec_b32", f"images/s, batch 32, {bench_size}x{bench_size}", 1.0)]
+  for ax, (key, label, scale) in zip(axes, series):
+    ax.plot(gens, [r[key] * scale for r in records], marker="o")
+    ax.set_ylabel(label)
+    ax.grid(alpha=0.3)
+  axes[-1].set_xlabel("generation (0 = ancestor)")
+  fig.suptitle("squish_tf evolution, per generation")
+  fig.tight_layout()
+  per_gen = os.path.join(out_dir, "generations.png")
+  fig.savefig(per_gen, dpi=110)
+  plt.close(fig)
+
+  fig, ax = plt.subplots(figsize=(7, 5))
+  ax.scatter([r["tflite_bytes"] / 1e6 for r in records], [r["top1_tflite"] for r in records],
+             c=gens, cmap="viridis", label="generations")
+  by_gen = {r["generation"]: r for r in records}
+  for n in named:
+    r = by_gen[n["generation"]]
+    ax.annotate(f"{n['name']} (g{n['generation']})", (r["tflite_bytes"] / 1e6, r["top1_tflite"]),
+                textcoords="offset points", xytext=(5, 5), fontsize=8)
+  ax.annotate("ancestor", (records[0]["tflite_bytes"] / 1e6, records[0]["top1_tflite"]),
+              textcoords="offset points", xytext=(5, -12), fontsize=8)
+  ax.set_xlabel(".tflite size (MB, float32)")
+  ax.set_ylabel("test top-1 (LiteRT)")
+  ax.set_title("top-1 against size")
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  front = os.path.join(out_dir, "top1_vs_size.png")
+  fig.savefig(front, dpi=110)
+  plt.close(fig)
+  return [per_gen, front]

@@ -1,0 +1,73 @@
+"""The run report: `report.md` with the paper's Table 2 for our generations, every
+generation's figures, where the time went, and the plots; optionally the tflite/ release.
+"""
+
+from __future__ import annotations
+
+import os
+
+from squish_tf import files
+from squish_tf.errors import UserError
+from squish_tf.report import plots, publish, table2
+from squish_tf.report.table2 import markdown_table, mb
+from squish_tf.rundir import RunDir
+
+
+def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,
+                 max_models: int = 4) -> dict:
+  """Writes DIR/report.md, DIR/squishednets.json and the plots; publishes if asked."""
+  records = RunDir(workdir).records()
+  if not records:
+    raise UserError(f"{workdir} has no finished generation to report; run squish-evolve "
+                    f"--workdir={workdir} first")
+  named = table2.name_squishednets(records, max_drop, max_models)
+  files.write_json(os.path.join(workdir, "squishednets.json"), named)
+  reference = table2.reference_squeezenet(workdir)
+  table = markdown_table(table2.TABLE_HEAD,
+                         table2.table_rows(records, named, reference["tflite_bytes"]))
+  bench_size = records[0]["bench_image_size"]
+  plot_paths = plots.plot(records, named, workdir, bench_size)
+  split = table2.time_split(records)
+  stopped = RunDir(workdir).read_state().get("stopped")
+  paper = markdown_table(["Model", "Size", "vs SqueezeNet v1.1", "Images/s (Jetson TX1, b32)",
+                          "Top-1 (ImageNet-10)"],
+                         [[n, f"{size} MB", f"{table2.PAPER_SQUEEZENET_MB / size:.2f}x",
+                           f"{ips}", f"{top1}%"] for n, size, ips, top1 in table2.PAPER_TABLE])
+  per_gen = markdown_table(
+      ["Gen", "Params", "Alive", "MMACs", "Size", "Gzipped", "Top-1 val", "Top-1 test (LiteRT)",
+       "img/s b1", "img/s b32", "p50 ms", "train s"],
+      [[str(r["generation"]), f"{r['params_total']:,}", f"{r['params_alive']:,}",
+        f"{r['macs'] / 1e6:.1f}", mb(r["tflite_bytes"]), mb(r["tflite_gzip_bytes"]),
+        f"{r['top1_val']:.4f}", f"{r['top1_tflite']:.4f}", f"{r['images_per_sec_b1']:.1f}",
+        f"{r['images_per_sec_b32']:.1f}", f"{r['latency_ms_p50']:.2f}",
+        f"{r['train_seconds']:.1f}"] for r in records])
+  if any(r.get("tflite_int8_bytes") for r in records):
+    per_gen += "\n\nint8 (post-training, verified against float32):\n\n" + markdown_table(
+        ["Gen", "int8 size", "Top-1 test (LiteRT, int8)"],
+        [[str(r["generation"]),
+          mb(r["tflite_int8_bytes"]) if r.get("tflite_int8_bytes") else "refused",
+          f"{r['top1_tflite_int8']:.4f}" if r.get("top1_tflite_int8") is not None else "-"]
+         for r in records])
+  threads = records[0]["bench_threads"]
+  text = "\n\n".join([
+      f"# squish_tf run report: `{workdir}`",
+      f"{len(records) - 1} generations after the ancestor."
+      + (f" The run stopped early: {stopped}." if stopped else ""),
+      f"## SquishedNets (the paper's Table 2 columns)\n\nSizes are float32 `.tflite` files. "
+      f"Our 1000-class SqueezeNet v1.1 `.tflite` measures {mb(reference['tflite_bytes'])} "
+      f"({reference['params']:,} parameters). Images/s: LiteRT interpreter, batch 32, "
+      f"{bench_size}x{bench_size}, {threads} threads on this machine (the paper used a Jetson "
+      f"TX1 GPU, so compare ratios, not absolute figures).\n\n{table}",
+      f"## The paper's Table 2, for reference\n\n{paper}",
+      f"## Every generation\n\n{per_gen}",
+      "## Where the time went\n\n" + markdown_table(
+          ["phase", "seconds"], [[k, f"{v:.1f}"] for k, v in sorted(split["seconds"].items())])
+      + f"\n\nSampling, surgery, conversion and benchmarking: "
+        f"{100 * split['overhead_fraction']:.1f}% of {split['wall_seconds']:.0f} s.",
+      "## Plots\n\n![per generation](generations.png)\n\n![top-1 against size](top1_vs_size.png)",
+  ]) + "\n"
+  files.write_text(os.path.join(workdir, "report.md"), text)
+  if publish_dir:
+    publish.publish(workdir, records, named, table, publish_dir)
+  return {"table": table, "named": named, "plots": plot_paths, "time_split": split,
+          "report": os.path.join(workdir, "report.md")}

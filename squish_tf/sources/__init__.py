@@ -1,1 +1,0 @@
-"""Data sources behind `squish_tf.data`: each module's `load(...)` returns a `data.RawSplits`."""
