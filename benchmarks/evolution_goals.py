@@ -19,6 +19,9 @@ import results  # benchmarks/results.py, beside this script
 
 flags.DEFINE_string("workdir", "runs/goals", "Run directory (reused if finished).")
 flags.DEFINE_float("seconds", 6.0, "Benchmark seconds per file and batch size.")
+flags.DEFINE_list("evolve_flags", [], "Extra squish-evolve flags (a toy run for tests: "
+                  "--generations=1,--image_size=32,...); the goals are the default run's.")
+flags.DEFINE_string("results_dir", results.RESULTS_DIR, "Where the results files go.")
 FLAGS = flags.FLAGS
 
 
@@ -28,19 +31,23 @@ def main(argv):
   from squish_tf.bench import litert_bench
   from squish_tf.report import run_report, table2
   from squish_tf.rundir import RunDir
-  cfg = config.EvolveConfig()
   workdir = FLAGS.workdir
+  overrides = dict(f.lstrip("-").split("=", 1) for f in FLAGS.evolve_flags)
+  cfg = config.EvolveConfig(generations=int(overrides.get("generations",
+                                                          config.EvolveConfig().generations)))
   wall = None
   run = RunDir(workdir)
   if len(run.finished_generations()) < cfg.generations + 1:
     start = time.perf_counter()
     resume = ["--resume"] if os.path.exists(os.path.join(workdir, "config.json")) else []
-    subprocess.run(["squish-evolve", f"--workdir={workdir}", *resume], check=True)
+    subprocess.run(["squish-evolve", f"--workdir={workdir}", *resume, *FLAGS.evolve_flags],
+                   check=True)
     wall = time.perf_counter() - start
   out = run_report.write_report(workdir)
   records = {r["generation"]: r for r in run.records()}
   ancestor = records[0]
-  smallest = min((records[n["generation"]] for n in out["named"]), key=lambda r: r["tflite_bytes"])
+  candidates = [records[n["generation"]] for n in out["named"]] or list(records.values())[1:]
+  smallest = min(candidates, key=lambda r: r["tflite_bytes"])
   reference = table2.reference_squeezenet(workdir)
   paths = [run.gen_file(r["generation"], "model.tflite")
            for r in (ancestor, smallest)]
@@ -82,9 +89,9 @@ def main(argv):
   result["goals"] = [{"goal": g, "measured": m, "met": bool(ok)} for g, m, ok in goals]
   table = table2.markdown_table(["goal", "measured", "met"],
                                 [[g, m, "yes" if ok else "NO"] for g, m, ok in goals])
-  results.write("evolution_goals", result,
-                f"# Evolution goals of the default run\n\n`{result['command']}`\n\n{table}\n\n"
-                f"Time split (s): {json.dumps(split['seconds'])}\n")
+  results.write("evolution_goals", result, results_dir=FLAGS.results_dir,
+                markdown=f"# Evolution goals of the default run\n\n`{result['command']}`\n\n"
+                         f"{table}\n\nTime split (s): {json.dumps(split['seconds'])}\n")
   print(table)
 
 

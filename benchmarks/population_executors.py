@@ -24,6 +24,8 @@ flags.DEFINE_integer("ancestor_epochs", 10, "Epochs for the shared ancestor.")
 flags.DEFINE_integer("generations", 2, "Generations after the ancestor.")
 flags.DEFINE_integer("population", 4, "Offspring per generation.")
 flags.DEFINE_integer("finetune_epochs", 2, "Fine-tuning epochs per offspring.")
+flags.DEFINE_float("accuracy_floor", 0.5, "Validation top-1 an offspring needs (0 for toy runs).")
+flags.DEFINE_string("results_dir", results.RESULTS_DIR, "Where the results files go.")
 FLAGS = flags.FLAGS
 TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec_b1",
                "images_per_sec_b32", "latency_ms_p50", "latency_ms_p90", "bench_threads"}
@@ -68,6 +70,7 @@ def main(argv):
                                                 epochs=FLAGS.ancestor_epochs), ancestor_dir)
   cfg = config.EvolveConfig(image_size=FLAGS.image_size, generations=FLAGS.generations,
                             population=FLAGS.population, finetune_epochs=FLAGS.finetune_epochs,
+                            accuracy_floor=FLAGS.accuracy_floor,
                             ancestor=ancestor)
   rows = []
   for variant in FLAGS.variants:
@@ -113,9 +116,9 @@ def main(argv):
        f"{r['load_average_before']} / {r['load_average_after']}",
        next((("yes" if v else "NO") for k, v in r.items() if k.startswith("same_")), "-")]]
       for r in rows])
-  results.write("population_executors", result,
-                f"# Population of {FLAGS.population}: local vs Ray executors\n\n"
-                f"`{result['command']}`\n\n{os.cpu_count()} CPU cores.\n\n{table}\n")
+  results.write("population_executors", result, results_dir=FLAGS.results_dir,
+                markdown=f"# Population of {FLAGS.population}: local vs Ray executors\n\n"
+                         f"`{result['command']}`\n\n{os.cpu_count()} CPU cores.\n\n{table}\n")
   print(table)
 
 

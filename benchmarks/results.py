@@ -8,7 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, "results")
 
 
-def write(name: str, result: dict, markdown: str, results_dir: str = RESULTS_DIR) -> str:
+def write(name: str, result: dict, results_dir: str = RESULTS_DIR, markdown: str = "") -> str:
   """Writes results_dir/name.json (the figures) and name.md (for people); returns the .md path."""
   from squish_tf import files
   files.write_json(os.path.join(results_dir, f"{name}.json"), result)

@@ -12,6 +12,9 @@ from squish_tf.errors import UserError
 
 # int8 weight scales: per output channel (the converter's default) or one per tensor.
 INT8_GRANULARITIES = ("per_channel", "per_tensor")
+# numpy and Keras take seeds below 2**32; everything squish_tf derives from the run's seed
+# goes through numpy's SeedSequence, so any of them works and derived seeds do not collide.
+MAX_SEED = 2**32 - 1
 # What squish-export writes (squish_tf.export.generation).
 EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 
@@ -29,6 +32,9 @@ class TrainConfig:
   threads: int | None = None  # interpreter threads for benchmarks; None = all cores
 
   def __post_init__(self):
+    if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+      raise UserError(f"--seed must be an integer from 0 to {MAX_SEED} (2**32-1), got "
+                      f"{self.seed}")
     if self.image_size < 32:
       raise UserError(f"--image_size must be at least 32, got {self.image_size}")
     if self.epochs < 1 or self.batch_size < 1:
@@ -43,11 +49,10 @@ class EvolveConfig(TrainConfig):
   """Evolution defaults: the paper's 15 generations, one offspring each, fine-tuned.
 
   The environmental pressure is mostly on clusters (r_clu): a dead filter leaves the
-  squished network, so it shrinks the .tflite and its MACs, while a dead synapse
-  inside a living filter is a stored zero that costs accuracy and saves nothing.
-  On digits, r_syn=0.85 kept only half of the final network's weights alive and cost
-  2.6 points of test top-1; r_syn=0.98 with r_clu=0.935 and 10 fine-tuning epochs
-  keeps the accuracy while the network shrinks about 13% a generation.
+  squished network, so it shrinks the .tflite and its MACs, while a dead synapse inside a
+  living filter is a stored zero that costs accuracy and saves nothing. The figures behind
+  the values are validation figures (benchmarks/results/defaults.md); the test split is
+  read only for reported results.
   """
   generations: int = 15
   population: int = 1

@@ -5,6 +5,7 @@ Layout of a squish-evolve run (everything needed to resume it or report on it):
   labels.txt             class names, one per line
   gen_NNN/               one finished generation (NNN = 000 is the ancestor):
     model.keras          the squished dense network, trained (no constraints)
+    model.keras.json     its provenance: data set, split seed, image size, classes
     masks.npz            its genome (boolean kernel masks by conv layer)
     spec.json            filters per conv layer
     model.tflite(.json)  float32 TFLite, verified against Keras (figures beside it)
@@ -13,24 +14,36 @@ Layout of a squish-evolve run (everything needed to resume it or report on it):
   metrics.jsonl          one line per finished generation, rebuilt from gen_*/metrics.json
   state.json             whether the run stopped early, and why
 A generation is written to gen_NNN.partial/ and renamed when complete, so a run killed at
-any moment loses at most the generation in progress.
+any moment loses at most the generation in progress. `check` says which file of a finished
+generation is missing or damaged, and how to recover.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
+import re
 import shutil
+import zipfile
+
+import numpy as np
 
 from squish_tf import files
 from squish_tf.errors import UserError
+from squish_tf.net import arch
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
 STATE = "state.json"
 LABELS = "labels.txt"
 GEN_METRICS = "metrics.json"
+# Every finished generation holds these; model_int8.tflite(.json) too when its metrics
+# record an int8 file.
+GEN_FILES = ("model.keras", "model.keras.json", "masks.npz", "spec.json", "model.tflite",
+             "model.tflite.json", GEN_METRICS)
+_GEN_DIR = re.compile(r"^gen_(\d{3})$")
 
 
 class RunDir:
@@ -53,16 +66,72 @@ class RunDir:
     found = glob.glob(os.path.join(glob.escape(self.path), "gen_[0-9][0-9][0-9]", holding))
     return sorted(int(os.path.basename(os.path.dirname(p))[4:]) for p in found)
 
+  def generation_dirs(self) -> list[int]:
+    """Every gen_NNN directory, finished or damaged (not the .partial ones)."""
+    if not os.path.isdir(self.path):
+      return []
+    return sorted(int(m.group(1)) for m in map(_GEN_DIR.match, os.listdir(self.path))
+                  if m and os.path.isdir(os.path.join(self.path, m.group(0))))
+
   def records(self) -> list[dict]:
     """The metrics line of every finished generation, in order."""
-    return [files.read_json(self.gen_file(g, GEN_METRICS)) for g in self.finished_generations()]
+    return [self.read_json(self.gen_file(g, GEN_METRICS)) for g in self.finished_generations()]
+
+  def read_json(self, path: str):
+    """A JSON file of the run; a damaged one is a UserError naming it."""
+    try:
+      return files.read_json(path)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+      raise UserError(f"{path} is damaged (not valid JSON: {e}); {self._recovery(path)}"
+                      ) from None
 
   def read_config(self) -> dict | None:
     """config.json as a dict, None when there is none."""
     path = self.file(CONFIG)
     if not os.path.exists(path):
       return None
-    return files.read_json(path)
+    return self.read_json(path)
+
+  def _recovery(self, path: str) -> str:
+    """How to recover from a damaged or missing file of this run."""
+    match = _GEN_DIR.match(os.path.basename(os.path.dirname(path)))
+    if match:
+      return (f"remove {os.path.dirname(path)} and every later gen_* directory, then rerun "
+              f"with --resume to compute them again")
+    if os.path.basename(path) == CONFIG:
+      return "restore it, or start a new --workdir"
+    return "remove it; it is rebuilt from the generations"
+
+  def check(self) -> None:
+    """Raises a UserError naming the first missing or damaged file of a finished generation.
+
+    Generations must run 0, 1, 2, ... without a gap; each holds GEN_FILES, readable.
+    """
+    gens = self.generation_dirs()
+    for expected, g in enumerate(gens):
+      if g != expected:
+        raise UserError(f"{self.gen_dir(expected)} is missing but {self.gen_dir(g)} exists; "
+                        f"{self._recovery(self.gen_file(expected, GEN_METRICS))}")
+      self.check_generation(g)
+
+  def check_generation(self, g: int) -> None:
+    for name in GEN_FILES:
+      if not os.path.isfile(self.gen_file(g, name)):
+        path = self.gen_file(g, name)
+        raise UserError(f"{path} is missing; {self._recovery(path)}")
+    record = self.read_json(self.gen_file(g, GEN_METRICS))
+    spec = self.read_json(self.gen_file(g, "spec.json"))
+    self.read_json(self.gen_file(g, "model.keras.json"))
+    _check_zip(self.gen_file(g, "model.keras"), self._recovery)
+    _check_masks(self.gen_file(g, "masks.npz"), spec, self._recovery)
+    tflites = ["model.tflite"] + (["model_int8.tflite"] if record.get("tflite_int8_bytes")
+                                  else [])
+    for name in tflites:
+      path = self.gen_file(g, name)
+      if not os.path.isfile(path) or not os.path.isfile(path + ".json"):
+        missing = path if not os.path.isfile(path) else path + ".json"
+        raise UserError(f"{missing} is missing; {self._recovery(missing)}")
+      _check_tflite(path, self.read_json(path + ".json").get("bytes"), self._recovery)
 
   def write_config(self, config: dict) -> None:
     files.write_json(self.file(CONFIG), config)
@@ -104,20 +173,31 @@ class RunDir:
             resumable: tuple[str, ...] = ()) -> None:
     """Writes config.json for a new run, or checks that a resumed run keeps it.
 
-    `defaults` fills keys an older squish_tf did not write; keys in `resumable` may
-    change on resume (settings that do not change what the run computes).
+    A directory without a finished generation holds nothing to lose: it is started
+    afresh, whatever config.json says. `defaults` fills keys an older squish_tf did not
+    write; keys in `resumable` may change on resume (they do not change what is computed).
     """
+    if resume and not os.path.isdir(self.path):
+      raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
+                      f"drop --resume to start one")
     files.ensure_writable_dir(self.path)
-    saved = self.read_config()
-    if not resume:
-      if saved is not None:
-        raise UserError(f"{self.path} already holds a run; pass --resume to continue it, or "
-                        f"choose a new --workdir")
+    if not self.generation_dirs():
+      if resume and self.read_config() is None:
+        raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
+                        f"drop --resume to start one")
+      self.clear_partials()
+      for name in (STATE, METRICS):
+        if os.path.exists(self.file(name)):
+          os.remove(self.file(name))
       self.write_config(config)
       return
+    saved = self.read_config()
     if saved is None:
-      raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
-                      f"drop --resume to start one")
+      raise UserError(f"{self.path} holds generations but no {CONFIG}; restore it, or start a "
+                      f"new --workdir")
+    if not resume:
+      raise UserError(f"{self.path} already holds a run; pass --resume to continue it, or "
+                      f"choose a new --workdir")
     saved = {**defaults, **saved}
     diff = sorted(k for k in set(saved) | set(config)
                   if saved.get(k) != config.get(k) and k not in resumable)
@@ -125,5 +205,41 @@ class RunDir:
       shown = ", ".join(f"{k}={saved.get(k)!r} (now {config.get(k)!r})" for k in diff)
       raise UserError(f"--resume with a different configuration: {shown}; rerun with the "
                       f"saved values or start a new --workdir")
-    self.write_config(config)  # records a changed --generations
+    self.check()
     self.clear_partials()
+    self.rebuild_metrics()  # metrics.jsonl is derived: a damaged one is simply rewritten
+    self.write_config(config)  # records a changed --generations
+
+
+def _check_zip(path: str, recovery) -> None:
+  """A .keras file is a zip archive: every member must read back with its CRC."""
+  try:
+    with zipfile.ZipFile(path) as archive:
+      bad = archive.testzip()
+  except (zipfile.BadZipFile, OSError) as e:
+    raise UserError(f"{path} is damaged ({e}); {recovery(path)}") from None
+  if bad is not None:
+    raise UserError(f"{path} is damaged (member {bad} fails its checksum); {recovery(path)}")
+
+
+def _check_masks(path: str, spec: dict, recovery) -> None:
+  try:
+    with np.load(path) as saved:
+      shapes = {name: saved[name].shape for name in saved.files}
+  except Exception as e:  # noqa: BLE001 -- zip, pickle and format errors all mean "damaged"
+    raise UserError(f"{path} is damaged ({type(e).__name__}: {e}); {recovery(path)}") from None
+  for layer in arch.CONV_LAYERS:
+    want = arch.kernel_shape(spec, layer)
+    if shapes.get(layer) != want:
+      raise UserError(f"{path} does not match spec.json ({layer}: {shapes.get(layer)}, "
+                      f"expected {want}); {recovery(path)}")
+
+
+def _check_tflite(path: str, expected_bytes, recovery) -> None:
+  """A .tflite file has the TFL3 identifier and the size its figures recorded."""
+  size = os.path.getsize(path)
+  with open(path, "rb") as f:
+    head = f.read(8)
+  if head[4:8] != b"TFL3" or (expected_bytes is not None and size != expected_bytes):
+    raise UserError(f"{path} is damaged ({size} bytes, recorded {expected_bytes}); "
+                    f"{recovery(path)}")

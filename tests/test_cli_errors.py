@@ -1,11 +1,22 @@
-"""Each user mistake: one line naming the problem and the fix, exit code 2, no traceback."""
+"""Each user mistake: one line naming the problem and the fix, exit code 2, no traceback, and
+nothing else on stderr (no TensorFlow start-up lines above it)."""
+
+import importlib.util
+
+import pytest
+
+from squish_tf.export import cuda
 
 
 def assert_one_line_error(proc, *words):
-  assert proc.returncode != 0
-  lines = [l for l in proc.stderr.splitlines() if l.startswith(("error:", "FATAL Flags"))]
-  assert lines, proc.stderr[-2000:]
   assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  lines = [line for line in proc.stderr.splitlines() if line.strip()]
+  if lines and lines[0].startswith("FATAL Flags"):  # absl's own refusal of a flag value
+    assert proc.returncode == 1 and lines[1:] == [
+        "Pass --helpshort or --helpfull to see help on flags."], proc.stderr[-2000:]
+  else:
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), (
+        proc.stderr[-2000:])
   for word in words:
     assert word in lines[0], lines[0]
 
@@ -43,8 +54,22 @@ def test_report_without_a_run(cli, tmp_path):
   assert_one_line_error(cli("report", f"--workdir={tmp_path}"), "no finished generation")
 
 
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None
+                    and cuda.cuda_device_count()[0] > 0,
+                    reason="TensorRT and an NVIDIA GPU are present: the engine file is read")
 def test_bench_engine_without_tensorrt_says_why(cli, tmp_path):
   engine = tmp_path / "model.plan"
   engine.write_bytes(b"not an engine")
   proc = cli("bench", str(engine))
   assert_one_line_error(proc, "tensorrt")
+
+
+@pytest.mark.parametrize("flag", ["--seed=-1", "--seed=4294967296"])
+def test_a_seed_out_of_range_names_the_flag(cli, tmp_path, flag):
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/run", flag), "--seed", "4294967295")
+  assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_a_missing_workdir_creates_nothing(cli, tmp_path):
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/none", "--resume"), "does not exist")
+  assert not (tmp_path / "none").exists()

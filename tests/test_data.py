@@ -380,3 +380,110 @@ def test_folder_with_too_few_images(tmp_path):
   with pytest.raises(UserError) as e:
     data.load(f"folder:{tmp_path}", image_size=32)
   _one_line_error(e, str(tmp_path), "only 3 images", "add more images")
+
+
+def test_a_tfds_data_set_that_needs_a_download_says_so_when_offline(tmp_path, monkeypatch):
+  """TFDS's own `mnist` builder, not prepared here: without network TFDS would retry for
+  minutes; the probe (stubbed: tests never touch the network) turns that into one line."""
+  from squish_tf.data import tfds_source
+  probed = []
+  monkeypatch.setattr(tfds_source, "network_problem",
+                      lambda *a, **k: probed.append(1) or "no answer within 5 s")
+  with pytest.raises(UserError) as e:
+    tfds_source.load("mnist", data_dir=str(tmp_path))
+  _one_line_error(e, "'mnist'", "network cannot be reached", "no answer within 5 s",
+                  "tfds build mnist", "--data_dir")
+  assert probed
+  assert not any(tmp_path.iterdir())  # nothing was downloaded or half-prepared
+
+
+def test_the_network_probe_times_out_instead_of_hanging(monkeypatch):
+  from squish_tf.data import tfds_source
+
+  def slow(*args, **kwargs):
+    import time
+    time.sleep(2)
+  monkeypatch.setattr(tfds_source.socket, "create_connection", slow)
+  assert "no answer" in tfds_source.network_problem(("example.invalid", 443), timeout=0.2)
+
+
+# ---------------------------------------------------------------- fashion_mnist / mnist (IDX)
+
+
+def _write_idx(path, array):
+  """A gzipped IDX file as the standard distributes them: magic, big-endian dims, uint8."""
+  import gzip
+  import struct
+  array = np.asarray(array, np.uint8)
+  header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+  with gzip.open(path, "wb") as f:
+    f.write(header + array.tobytes())
+
+
+def _idx_dir(directory, per_class_train=20, per_class_test=4, classes=10):
+  """Tiny IDX files: image i of a split has every pixel = its index mod 256, label = i % 10."""
+  os.makedirs(directory, exist_ok=True)
+  for split, n in (("train", per_class_train * classes), ("t10k", per_class_test * classes)):
+    idx = np.arange(n)
+    _write_idx(os.path.join(directory, f"{split}-images-idx3-ubyte.gz"),
+               np.broadcast_to((idx % 256)[:, None, None], (n, 28, 28)))
+    _write_idx(os.path.join(directory, f"{split}-labels-idx1-ubyte.gz"), idx % classes)
+  return directory
+
+
+def test_fashion_mnist_from_idx_files_in_data_dir(tmp_path):
+  from squish_tf.data import idx
+  _idx_dir(str(tmp_path / "fashion-mnist"))
+  ds = data.load("fashion_mnist", image_size=32, data_dir=str(tmp_path), seed=0)
+  assert ds.class_names == idx.CLASS_NAMES["fashion_mnist"]
+  # 20 a class: 2 (a tenth) of each class for validation, 18 for training; test is t10k.
+  assert ds.sizes == {"train": 180, "validation": 20, "test": 40}
+  x, y = data.as_numpy(ds.validation)
+  assert x.shape == (20, 32, 32, 3) and np.bincount(y).tolist() == [2] * 10
+  raw = data.load_raw("fashion_mnist", data_dir=str(tmp_path), seed=0)
+  ids = {s: sorted(int(im[0, 0, 0]) for im, _ in raw.splits[s].as_numpy_iterator())
+         for s in data.SPLITS}
+  assert not set(ids["train"]) & set(ids["validation"])
+  assert sorted(ids["train"] + ids["validation"]) == list(range(200))
+  for im, label in raw.splits["train"].as_numpy_iterator():
+    assert label == im[0, 0, 0] % 10  # labels travel with their images
+  assert raw.splits["test"].cardinality() == 40
+
+
+def test_a_per_class_subset_keeps_the_validation_split_and_counts_per_class(tmp_path):
+  _idx_dir(str(tmp_path))
+  full = data.load_raw("mnist", data_dir=str(tmp_path), seed=5)
+  some = data.load_raw("mnist:7", data_dir=str(tmp_path), seed=5)
+  assert some.sizes == {"train": 70, "validation": 20, "test": 40}
+  val = lambda r: sorted(int(im[0, 0, 0]) for im, _ in r.splits["validation"].as_numpy_iterator())
+  assert val(some) == val(full)  # comparable across subset sizes
+  labels = [int(y) for _, y in some.splits["train"].as_numpy_iterator()]
+  assert np.bincount(labels).tolist() == [7] * 10
+  with pytest.raises(UserError, match="at most 18 a class"):
+    data.load_raw("mnist:19", data_dir=str(tmp_path), seed=5)
+  with pytest.raises(UserError, match="mnist:1000"):
+    data.load_raw("mnist:many", data_dir=str(tmp_path))
+
+
+def test_damaged_idx_files_are_named(tmp_path):
+  directory = _idx_dir(str(tmp_path))
+  path = os.path.join(directory, "t10k-labels-idx1-ubyte.gz")
+  _write_idx(path, np.zeros((3, 2), np.uint8))  # an image file where labels belong
+  with pytest.raises(UserError) as e:
+    data.load_raw("mnist", data_dir=directory)
+  _one_line_error(e, path, "not a readable IDX file", "original download")
+  _write_idx(path, np.zeros(5, np.uint8))  # too few labels
+  with pytest.raises(UserError) as e:
+    data.load_raw("mnist", data_dir=directory)
+  _one_line_error(e, "t10k-images-idx3-ubyte.gz has 40 images", "5 labels")
+
+
+def test_missing_idx_files_name_both_ways_to_get_them(tmp_path, monkeypatch):
+  from squish_tf.data import idx, tfds_source
+  monkeypatch.setattr(idx, "DEBIAN_DIRS", {"fashion_mnist": str(tmp_path / "not_installed")})
+  monkeypatch.setattr(tfds_source, "network_problem", lambda *a, **k: "offline")
+  with pytest.raises(UserError) as e:
+    data.load_raw("fashion_mnist", data_dir=str(tmp_path / "empty"))
+  _one_line_error(e, "apt-get install dataset-fashion-mnist", "--data_dir",
+                  "TFDS could not provide them", "offline")
+  assert not (tmp_path / "empty").exists()

@@ -76,7 +76,7 @@ def _flaky(marker_dir):
   """offspring_task, except that offspring 0's worker dies on its first attempt and
   offspring 1 always raises. Every attempt leaves a marker file."""
   def task(*args):
-    k = args[-1]
+    k = args[5]  # the offspring index (offspring_task's sixth argument)
     attempt = len([p for p in os.listdir(marker_dir) if p.startswith(f"{k}_")])
     open(os.path.join(marker_dir, f"{k}_{attempt}"), "w").close()
     if k == 0 and attempt == 0:

@@ -22,6 +22,7 @@ from squish_tf.export import cuda, onnx_export
 from squish_tf.export import generation as export_cli
 from squish_tf.export import saved_model as saved_model_export
 from squish_tf.export import tensorrt_build as tensorrt_export
+from squish_tf.evolve import masking
 from squish_tf.net import model
 
 IMAGE_SIZE = 32
@@ -58,24 +59,30 @@ TFTRT_SKIP = pytest.mark.skipif(not TFTRT_OK, reason=f"TF-TRT needs TensorRT in 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
   """A toy squish-evolve run: gen_000 (untrained ancestor), gen_001 (a smaller network
-  trained one epoch on 300 digits at 32x32), squishednets.json naming gen_001."""
+  trained 10 epochs on digits at 32x32, about 95% validation top-1, then its weakest fifth
+  of synapses masked), squishednets.json naming gen_001."""
   workdir = tmp_path_factory.mktemp("run")
   files.write_json(str(workdir / "config.json"), {"dataset": "digits", "data_dir": None,
                                                   "image_size": IMAGE_SIZE, "seed": 0,
                                                   "num_classes": 10})
   splits = data.load("digits", IMAGE_SIZE, seed=0)
-  x, y = data.as_numpy(splits.train, limit=300)
   ancestor = model.squeezenet(image_size=IMAGE_SIZE, seed=0)
-  small = model.squeezenet(model.spec_of(ancestor) | SMALL_SPEC, image_size=IMAGE_SIZE, seed=1)
-  train.compile_model(small, 1e-3, decay_steps=10)
-  small.fit(x, y, batch_size=32, epochs=1, verbose=0)
-  for gen, net in ((0, ancestor), (1, small)):
+  small = model.squeezenet(model.spec_of(ancestor) | SMALL_SPEC, image_size=IMAGE_SIZE, seed=1,
+                           dropout=0.1)
+  train.fit(small, splits, epochs=10, batch_size=32, learning_rate=1e-3, seed=0, verbose=0)
+  masks = {n: np.abs(k) > np.quantile(np.abs(k), 0.2) for n, (k, _) in
+           model.get_weights(small).items()}
+  masking.apply_masks(small, masks)
+  masking.strip_masks(small)
+  for gen, (net, gen_masks) in enumerate(((ancestor, None), (small, masks))):
     os.makedirs(workdir / f"gen_{gen:03d}")
     net.save(str(workdir / f"gen_{gen:03d}" / "model.keras"))
     files.write_json(str(workdir / f"gen_{gen:03d}" / "spec.json"), model.spec_of(net))
+    if gen_masks is not None:
+      np.savez_compressed(workdir / f"gen_{gen:03d}" / "masks.npz", **gen_masks)
   files.write_json(str(workdir / "squishednets.json"), [{"name": "SquishedNet-1", "generation": 1}])
   val_x, val_y = data.as_numpy(splits.validation, limit=64)
-  return {"workdir": str(workdir), "net": small, "x": val_x, "y": val_y}
+  return {"workdir": str(workdir), "net": small, "x": val_x, "y": val_y, "masks": masks}
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +163,7 @@ def test_cpu_timing_of_a_saved_model(run_dir, tmp_path):
   r = gpu_bench.benchmark_saved_model(out, seconds=0.3, warmup=1, device="/CPU:0")
   assert r["image_size"] == IMAGE_SIZE and r["bytes"] > r["gzip_bytes"] > 0
   assert r["images_per_sec_b1"] > 0 and r["images_per_sec_b32"] > r["images_per_sec_b1"]
-  assert 0 < r["latency_ms_p50"] <= r["latency_ms_p90"]
+  assert 1000 / r["latency_ms_p90"] / 2 <= r["images_per_sec_b1"] <= 2000 / r["latency_ms_p10"]
   with pytest.raises(UserError, match="takes 32x32"):
     gpu_bench.benchmark_saved_model(out, image_size=64, seconds=0.1)
 
@@ -253,7 +260,7 @@ def test_build_script_runs_trtexec_with_the_right_flags(tmp_path, version, expec
   onnx_path.write_bytes(b"stand-in")
   script = tensorrt_export.write_build_script(str(onnx_path), "model.plan", 32, [1, 32], "fp16")
   proc = subprocess.run([script, "--verbose"], capture_output=True, text=True,
-                        env={**os.environ, "TRTEXEC": str(fake)}, cwd="/")
+                        env={**os.environ, "TRTEXEC": str(fake)}, cwd="/", timeout=60)
   assert proc.returncode == 0, proc.stderr
   args = (tmp_path / "args").read_text().split()
   assert args[:5] == ["--onnx=model.onnx", "--saveEngine=model.plan",
@@ -286,7 +293,8 @@ def test_engine_build_parity_and_gpu_bench(run_dir, onnx_file, tmp_path, precisi
     np.testing.assert_allclose(got, expected, atol=1e-3)
   assert np.mean(got.argmax(1) == expected.argmax(1)) >= 0.95
   r = gpu_bench.benchmark_engine(plan, seconds=0.5)
-  assert r["images_per_sec_b32"] > 0 and 0 < r["latency_ms_p50"] <= r["latency_ms_p90"]
+  assert r["images_per_sec_b32"] > 0
+  assert 1000 / r["latency_ms_p90"] / 2 <= r["images_per_sec_b1"] <= 2000 / r["latency_ms_p10"]
   with pytest.raises(UserError, match="built for 32x32"):
     gpu_bench.benchmark_engine(plan, image_size=64)
 
@@ -304,3 +312,30 @@ def test_tftrt_conversion_parity_and_bench(run_dir, tmp_path, precision):
   assert np.mean(got.argmax(1) == expected.argmax(1)) >= (0.99 if precision == "fp32" else 0.9)
   r = gpu_bench.benchmark_tftrt(out, seconds=0.5)
   assert r["format"] == "tftrt" and r["images_per_sec_b1"] > 0 and r["images_per_sec_b32"] > 0
+
+
+# --- int8 and quantization-aware training from a run -----------------------------------------
+
+def test_int8_export_of_a_generation_per_channel_and_per_tensor(run_dir, tmp_path):
+  w = run_dir["workdir"]
+  channel = export_cli.export(w, "tflite_int8", str(tmp_path / "c.tflite"),
+                              model_name="SquishedNet-1")
+  tensor = export_cli.export(w, "tflite_int8", str(tmp_path / "t.tflite"),
+                             int8_granularity="per_tensor")
+  for result, path in ((channel, tmp_path / "c.tflite"), (tensor, tmp_path / "t.tflite")):
+    figures = result["int8"]
+    assert result["generation"] == 1 and figures["images"] == 256
+    assert figures["agreement"] >= 0.95 and abs(figures["top1_int8"] - figures["top1_float"]) < 0.03
+    assert path.stat().st_size == figures["bytes"] and figures["io"]["input"]["dtype"] == "int8"
+  assert tensor["int8"]["bytes"] < channel["int8"]["bytes"]
+
+
+def test_qat_export_of_a_generation_keeps_its_dead_synapses_dead(run_dir, tmp_path):
+  out = tmp_path / "qat.tflite"
+  result = export_cli.export(run_dir["workdir"], "tflite_qat", str(out), generation=1,
+                             qat_epochs=1)
+  q = result["qat"]
+  assert q["prune_preserve"] and q["masked_weights"] == int(sum((~m).sum() for m in
+                                                               run_dir["masks"].values()))
+  assert q["masked_nonzero_after_qat"] == 0
+  assert out.stat().st_size == q["bytes"] and q["top1_qat_int8"] > 0.8

@@ -101,4 +101,26 @@ def test_same_seed_same_draw_other_generation_other_draw():
 def test_environmental_factor_outside_unit_interval_is_refused(bad):
   w = random_weights()
   with pytest.raises(ValueError, match=r"\(0, 1\]"):
-    genome.sample_offspring(w, genome.full_masks(w), bad, 0.9, "budget", genome.generation_rng(0, 1))
+    genome.sample_offspring(w, genome.full_masks(w), bad, 0.9, "budget",
+                            genome.generation_rng(0, 1))
+
+
+def test_every_class_keeps_a_synapse_however_harsh_the_draw():
+  w = random_weights(6)
+  masks = genome.full_masks(w)
+  for g in range(1, 4):  # r_syn 0.02: left alone, most conv10 columns would empty
+    masks = genome.sample_offspring(w, masks, 0.02, 0.5, "paper", genome.generation_rng(1, g))
+    assert genome.alive_filters(masks["conv10"]).all(), g
+  strongest = np.argmax(np.abs(w["conv10"][0][0, 0, :, 4]))
+  child = genome.sample_offspring(w, genome.full_masks(w), 1e-6, 1.0, "paper",
+                                  genome.generation_rng(0, 1))
+  assert child["conv10"][0, 0, strongest, 4]  # the strongest synapse is the one kept
+
+
+def test_draw_streams_are_distinct_for_every_seed_generation_offspring_and_attempt():
+  draws = {}
+  for key in [(s, g, k, a) for s in (0, 1, 10, 2**32 - 1) for g in (0, 1, 15) for k in (0, 3)
+              for a in (0, 1)]:
+    draws[key] = tuple(genome.generation_rng(*key).integers(0, 2**62, size=2))
+  assert len(set(draws.values())) == len(draws)
+  assert draws[(10, 1, 0, 0)] == tuple(genome.generation_rng(10, 1).integers(0, 2**62, size=2))

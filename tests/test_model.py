@@ -74,3 +74,24 @@ def test_same_seed_builds_same_weights():
   b = model.get_weights(model.squeezenet(image_size=32, seed=5))
   for name in arch.CONV_LAYERS:
     np.testing.assert_array_equal(a[name][0], b[name][0])
+
+
+@pytest.mark.parametrize("seed", [10, 1_000_000, 2**32 - 1])
+def test_any_seed_builds_and_the_same_seed_builds_the_same(seed):
+  a = model.get_weights(model.squeezenet(image_size=32, seed=seed))
+  b = model.get_weights(model.squeezenet(image_size=32, seed=seed))
+  np.testing.assert_array_equal(a["fire9_expand3x3"][0], b["fire9_expand3x3"][0])
+
+
+def test_layer_seeds_are_distinct_within_and_across_nearby_seeds():
+  seeds = [v for s in range(50) for v in model.layer_seeds(s).values()]
+  assert len(set(seeds)) == len(seeds)
+  assert all(0 <= v < 2**31 for v in seeds)
+  assert set(model.layer_seeds(None).values()) == {None}
+
+
+def test_derived_model_seeds_never_collide():
+  from squish_tf.evolve.offspring import model_seed
+  grid = [(s, g, k) for s in range(12) for g in range(16) for k in range(5)]
+  assert len({model_seed(*key) for key in grid}) == len(grid)
+  assert model_seed(2**32 - 1, 15, 4) >= 0

@@ -29,7 +29,8 @@ def masked_net(digits):
   net = model.squeezenet(spec, image_size=32, seed=0, dropout=0.1)
   train.compile_model(net, 3e-3, 4 * len(x) // 32)
   net.fit(x, y, batch_size=32, epochs=4, verbose=0)
-  masks = {n: np.abs(k) > np.quantile(np.abs(k), 0.3) for n, (k, _) in model.get_weights(net).items()}
+  masks = {n: np.abs(k) > np.quantile(np.abs(k), 0.3)
+           for n, (k, _) in model.get_weights(net).items()}
   masking.apply_masks(net, masks)
   masking.strip_masks(net)
   return net, masks

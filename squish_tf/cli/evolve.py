@@ -60,7 +60,6 @@ def main(argv):
   del argv
   from squish_tf import config
   from squish_tf.errors import UserError
-  from squish_tf.evolve import executors, loop
   if FLAGS.ray_address and FLAGS.executor != "ray":
     raise UserError("--ray_address is for --executor=ray; add --executor=ray or drop the address")
   cfg = config.EvolveConfig(
@@ -72,6 +71,7 @@ def main(argv):
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
       ancestor=FLAGS.ancestor, int8=FLAGS.int8,
       int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy)
+  from squish_tf.evolve import executors, loop
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
                                cpus_per_task=FLAGS.cpus_per_offspring,
                                gpus_per_task=FLAGS.gpus_per_offspring,

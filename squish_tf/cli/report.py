@@ -1,4 +1,6 @@
-"""squish-report: Table 2, plots and the tflite/ release, from a run directory alone."""
+"""squish-report: Table 2, plots and a release of the named SquishedNets, from a run directory
+alone. The release goes to WORKDIR/release/ unless --publish_dir names another place (the
+repository's tflite/, when releasing)."""
 
 from absl import flags
 
@@ -10,7 +12,9 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
   flags.DEFINE_string("workdir", None, "Run directory written by squish-evolve.", required=True)
   flags.DEFINE_string("publish_dir", None, "Publish the named SquishedNets here in the tflite/ "
-                      "layout (replaced whole), e.g. tflite. Default: do not publish.")
+                      "layout (replaced whole), e.g. tflite. Default: OUT/release.")
+  flags.DEFINE_string("out", None, "Where report.md, the plots, squishednets.json and release/ "
+                      "go. Default: --workdir.")
   flags.DEFINE_float("max_drop", 0.02, "SquishedNets may lose at most this much validation "
                      "top-1 (fraction) against the ancestor.", lower_bound=0.0, upper_bound=1.0)
   flags.DEFINE_integer("max_models", 4, "Name at most this many SquishedNets.", lower_bound=1)
@@ -25,11 +29,11 @@ def main(argv):
   if not os.path.isdir(FLAGS.workdir):
     raise UserError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run "
                     f"directory")
-  out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop, FLAGS.max_models)
+  out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop,
+                                FLAGS.max_models, FLAGS.out)
   print(out["table"])
   print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
-  if FLAGS.publish_dir:
-    print(f"published {len(out['named'])} models to {FLAGS.publish_dir}/ (see MODELS.md)")
+  print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")
 
 
 def run_main():

@@ -11,17 +11,18 @@ def define_flags() -> None:
   common.define_data_flags()
   common.define_train_flags()
   flags.DEFINE_string("workdir", None, "Run directory to write.", required=True)
+  flags.DEFINE_bool("overwrite", False, "Replace a finished training run in --workdir.")
 
 
 def main(argv):
   del argv
   from squish_tf import config  # after flags parse: --help stays fast
-  from squish_tf.train import job
   cfg = config.TrainConfig(dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
-  summary = job.train_and_evaluate(cfg, FLAGS.workdir)
+  from squish_tf.train import job
+  summary = job.train_and_evaluate(cfg, FLAGS.workdir, overwrite=FLAGS.overwrite)
   print(f"validation top-1 {summary['top1_val']:.4f} | test top-1 Keras "
         f"{summary['top1_keras']:.4f}, LiteRT {summary['top1_tflite']:.4f} | "
         f"{FLAGS.workdir}/model.tflite {summary['tflite_bytes'] / 1e6:.2f} MB")

@@ -2,6 +2,8 @@
 
 Names:
 - `digits`: scikit-learn's bundled 8x8 handwritten digits (offline; the default).
+- `fashion_mnist`, `mnist` (`:N` for N training images a class): the IDX files from
+  --data_dir or Debian's dataset-fashion-mnist package, else TFDS.
 - `imagenet10`: the paper's ImageNet-10, built by TFDS from ILSVRC2012 archives on disk.
 - `folder:PATH`: one sub-folder of JPEG/PNG files per class.
 - any other name: a TensorFlow Datasets image-classification builder (`imagenette/160px-v2`).
@@ -21,6 +23,9 @@ def load_raw(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawS
   if name == "digits":
     from squish_tf.data import digits
     return digits.load(seed)
+  if name.split(":")[0] in ("fashion_mnist", "mnist"):
+    from squish_tf.data import idx
+    return idx.load(name, data_dir=data_dir, seed=seed)
   if name.startswith("folder:"):
     from squish_tf.data import folder
     return folder.load(name[len("folder:"):], seed=seed)

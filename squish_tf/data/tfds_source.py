@@ -11,6 +11,9 @@ A builder that is not prepared in `data_dir` is downloaded and prepared there fi
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -50,10 +53,48 @@ def check_image_classification(builder, name: str) -> None:
                     f"needs an 'image' and a class 'label'): {_NAMES_HINT}")
 
 
+# Where TFDS downloads from (prepared data sets and most source files); probed before a
+# download, because without network TFDS retries for minutes before it fails.
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+PROBE_SECONDS = 5.0
+
+
+def network_problem(host: tuple = DOWNLOAD_HOST, timeout: float = PROBE_SECONDS) -> str | None:
+  """Why `host` cannot be reached (name lookup or connection), or None when it can."""
+  outcome = []
+
+  def connect():
+    try:
+      socket.create_connection(host, timeout=timeout).close()
+      outcome.append(None)
+    except OSError as e:
+      outcome.append(f"{host[0]}: {e.strerror or e}")
+
+  # A name lookup has no timeout of its own: a daemon thread bounds the whole attempt and
+  # cannot hold the process open if the lookup hangs.
+  thread = threading.Thread(target=connect, daemon=True)
+  thread.start()
+  thread.join(timeout)
+  return outcome[0] if outcome else f"no answer from {host[0]} within {timeout:g} s"
+
+
+def needs_download(builder, download_config=None) -> bool:
+  """TFDS's own catalog builders download their data (unless it is put there by hand)."""
+  return (download_config is None and not builder.MANUAL_DOWNLOAD_INSTRUCTIONS
+          and type(builder).__module__.startswith("tensorflow_datasets."))
+
+
 def prepare(builder, name: str, download_config=None, fix: str | None = None) -> None:
   """Downloads and prepares `builder` unless it is prepared; failures become one UserError."""
   if builder.is_prepared():
     return
+  if needs_download(builder, download_config):
+    problem = network_problem()
+    if problem:
+      raise UserError(f"TFDS data set {name!r} is not prepared in {builder.data_dir_root} and "
+                      f"needs a download, but the network cannot be reached ({problem}): run "
+                      f"`tfds build {name} --data_dir=DIR` where it can, then pass "
+                      f"--data_dir=DIR")
   try:
     builder.download_and_prepare(download_config=download_config)
   except UserError:

@@ -1,8 +1,9 @@
 """Executors: how one generation's offspring tasks run, here or as Ray tasks.
 
 An executor is called as `executor(fn, arg_lists)` and returns `[fn(*args) ...]`
-in order. Tasks take the run config first (`args[0].seed` seeds them) and return
-a dict with "offspring" and "top1_val". A task that still fails after its
+in order. Tasks take `offspring.offspring_task`'s arguments (the run config first:
+`args[0].seed` seeds them; the offspring index sixth) and return a dict with
+"offspring" and "top1_val". A task that still fails after its
 retries comes back as a failed result (`failed_result`) that no selection keeps,
 so one bad offspring never loses a generation.
 
@@ -33,7 +34,7 @@ def failed_result(args: tuple, reason: str) -> dict:
   It keeps the parent's spec and masks (what the offspring started from) so a
   driver can log it like any other, and carries no weights.
   """
-  _, parent_spec, _, parent_masks, _, k = args
+  parent_spec, parent_masks, k = args[1], args[3], args[5]
   return {"offspring": k, "top1_val": FAILED_TOP1, "failed": reason, "spec": parent_spec,
           "weights": None, "masks": parent_masks, "phase_seconds": {}}
 
@@ -78,7 +79,7 @@ class LocalExecutor:
       try:
         results.append(_seeded_call(fn, *args))
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
-        logging.warning("offspring %s failed:\n%s", args[-1], traceback.format_exc())
+        logging.warning("offspring %s failed:\n%s", args[5], traceback.format_exc())
         results.append(failed_result(args, _one_line(error)))
     return results
 
@@ -153,7 +154,7 @@ class RayExecutor:
       try:
         results.append(ray.get(ref))
       except ray.exceptions.RayError as error:
-        logging.warning("offspring %s failed after %d retries: %s", args[-1], self.max_retries,
+        logging.warning("offspring %s failed after %d retries: %s", args[5], self.max_retries,
                         error)
         results.append(failed_result(args, _one_line(error)))
     self._pending = []

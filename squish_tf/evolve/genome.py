@@ -83,9 +83,12 @@ def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
   raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
 
 
-def generation_rng(seed: int, generation: int, offspring: int = 0) -> np.random.Generator:
-  """One generator per (run seed, generation, offspring): resumed runs draw the same masks."""
-  return np.random.default_rng([seed, generation, offspring])
+def generation_rng(seed: int, generation: int, offspring: int = 0,
+                   attempt: int = 0) -> np.random.Generator:
+  """One generator per (run seed, generation, offspring, draw attempt), through numpy's
+  SeedSequence: resumed runs and other machines draw the same masks, and no two
+  (seed, generation, offspring, attempt) share a stream."""
+  return np.random.default_rng([seed, generation, offspring, attempt])
 
 
 def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mode: str,
@@ -93,8 +96,9 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
   """Draws an offspring genome: parent mask AND drawn mask, layer by layer.
 
   A cluster (output filter) lives with its keep probability; a synapse lives if its
-  cluster lives and it is drawn. conv10's filters (one per class) always live. A
-  layer that would lose every filter keeps its strongest one with its parent synapses.
+  cluster lives and it is drawn. conv10's filters (one per class) always live, and each
+  keeps at least its strongest parent synapse, so no class loses every input. A layer
+  that would lose every filter keeps its strongest one with its parent synapses.
   """
   check_factor("r_syn", r_syn)
   check_factor("r_clu", r_clu)
@@ -109,11 +113,21 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
     p_syn = keep_probabilities(synaptic_probabilities(kernel, mask), mask, r_syn, mode)
     child = mask & (rng.random(p_syn.shape) < p_syn) & clusters
+    if name == arch.HEAD:
+      _keep_one_synapse_per_filter(child, kernel, mask)
     if not child.any():
       strongest = int(np.argmax(np.where(alive_filters, cluster_strengths(kernel, mask), -1.0)))
       child[..., strongest] = mask[..., strongest]
     offspring[name] = child
   return offspring
+
+
+def _keep_one_synapse_per_filter(child: np.ndarray, kernel: np.ndarray, mask: np.ndarray) -> None:
+  """Gives every filter left without a synapse its strongest alive parent synapse back."""
+  flat_child, flat_mask = child.reshape(-1, child.shape[-1]), mask.reshape(-1, mask.shape[-1])
+  strength = np.where(flat_mask, np.abs(kernel.reshape(flat_mask.shape)), -1.0)
+  for f in np.flatnonzero(~flat_child.any(axis=0) & flat_mask.any(axis=0)):
+    flat_child[np.argmax(strength[:, f]), f] = True
 
 
 def alive_filters(mask: np.ndarray) -> np.ndarray:

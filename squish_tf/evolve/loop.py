@@ -28,7 +28,7 @@ from squish_tf.export import litert
 from squish_tf.net import arch
 from squish_tf.net import model as model_lib
 from squish_tf.rundir import RunDir
-from squish_tf.train import distribute
+from squish_tf.train import distribute, provenance
 
 # Settings a resumed run may change without changing what the run computes.
 RESUMABLE_CHANGES = ("generations", "threads", "strategy")
@@ -49,6 +49,10 @@ def start(cfg: config_lib.EvolveConfig, workdir: str, resume: bool) -> RunDir:
   return run
 
 
+def _provenance(cfg, ds) -> dict:
+  return provenance.record(cfg.dataset, cfg.seed, cfg.image_size, ds.class_names, cfg.data_dir)
+
+
 def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base: dict,
                      ds, test, cfg, clock: PhaseClock) -> dict:
   """Converts, evaluates, benchmarks and writes one generation; returns its metrics line."""
@@ -56,6 +60,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
   val_x = data.as_numpy(ds.validation, limit=VERIFY_IMAGES)[0]
   with run.new_generation(generation) as partial:
     net.save(os.path.join(partial, "model.keras"))
+    provenance.write(os.path.join(partial, "model.keras"), _provenance(cfg, ds))
     np.savez_compressed(os.path.join(partial, "masks.npz"), **masks)
     files.write_json(os.path.join(partial, "spec.json"), spec)
     tflite_path = os.path.join(partial, "model.tflite")
@@ -122,12 +127,11 @@ def _ancestor(cfg, ds, clock: PhaseClock):
     if not os.path.isfile(cfg.ancestor):
       raise UserError(f"--ancestor={cfg.ancestor}: no such file; pass a .keras model saved by "
                       f"squish-train, or drop the flag to train one")
+    provenance.check(provenance.read(cfg.ancestor), _provenance(cfg, ds), cfg.ancestor)
     net = keras.saving.load_model(cfg.ancestor, compile=False)
     if model_lib.spec_of(net)[arch.HEAD] != ds.num_classes:
       raise UserError(f"--ancestor has {model_lib.spec_of(net)[arch.HEAD]} classes but "
                       f"{cfg.dataset} has {ds.num_classes}")
-    if net.input_shape[1] != cfg.image_size:
-      net = model_lib.rebuild(net, cfg.image_size)
     return net, 0.0
   strategy = distribute.make_strategy(cfg.strategy)
   with strategy.scope():  # a Keras model trains under the strategy it was built in
@@ -140,8 +144,9 @@ def _ancestor(cfg, ds, clock: PhaseClock):
   return net, clock.seconds["train"]
 
 
-def _network(cfg, spec: dict, weights: dict):
-  net = model_lib.squeezenet(spec, spec[arch.HEAD], image_size=cfg.image_size)
+def _network(cfg, spec: dict, weights: dict, head_activation: str):
+  net = model_lib.squeezenet(spec, spec[arch.HEAD], image_size=cfg.image_size,
+                             head_activation=head_activation)
   model_lib.set_weights(net, weights)
   return net
 
@@ -193,7 +198,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")
     spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
-    results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k)
+    head = model_lib.options_of(parent)["head_activation"]
+    results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k, head)
                                         for k in range(cfg.population)])
     clock = PhaseClock()
     failed = [r for r in results if r.get("failed")]
@@ -219,7 +225,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
       logging.warning("generation %d: %s; the run stops here, keeping generations 0-%d",
                       generation, state["stopped"], generation - 1)
       break
-    net = _network(cfg, best["spec"], best["weights"])
+    net = _network(cfg, best["spec"], best["weights"], head)
     record = _save_generation(
         rundir, generation, net, best["masks"],
         {"top1_val": round(best["top1_val"], 5),

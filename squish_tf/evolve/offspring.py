@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from squish_tf import config as config_lib
 from squish_tf import data, train
 from squish_tf.evolve import genome, masking, surgery
@@ -23,27 +25,53 @@ def splits(dataset: str, image_size: int, data_dir, seed: int) -> data.DataSplit
   return data.load(dataset, image_size, data_dir, seed)
 
 
+# Draws of an offspring that leave a class with no input from the image are drawn again.
+MAX_DRAWS = 8
+
+
+class NoInputForClass(RuntimeError):
+  """Every draw left some class's conv10 filter reading nothing that varies with the image."""
+
+
 def model_seed(seed: int, generation: int, offspring: int) -> int:
-  return (seed * 1_000 + generation) * 100 + offspring
+  """A distinct seed for each network a run builds (initializers, dropout, shuffling)."""
+  state = np.random.SeedSequence([seed, generation, offspring]).generate_state(1)[0]
+  return int(state) & 0x7FFFFFFF
+
+
+def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, generation: int,
+         k: int, head_activation: str = "linear") -> surgery.Squished:
+  """Offspring k's genome, squished; drawn again while a class would have no live input."""
+  for attempt in range(MAX_DRAWS):
+    rng = genome.generation_rng(cfg.seed, generation, k, attempt)
+    masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
+                                    cfg.synthesis, rng)
+    squished = surgery.squish(parent_spec, parent_weights, masks, head_activation)
+    blind = surgery.classes_without_live_input(squished)
+    if not blind:
+      return squished
+  raise NoInputForClass(
+      f"{MAX_DRAWS} draws each left classes {blind} with no input from the image; milder "
+      f"--r_syn/--r_clu keep more of the network")
 
 
 def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weights: dict,
-                   parent_masks: dict, generation: int, k: int) -> dict:
+                   parent_masks: dict, generation: int, k: int,
+                   head_activation: str = "linear") -> dict:
   """Draws, squishes and fine-tunes offspring k of a generation.
 
   Returns {"offspring", "top1_val", "spec", "weights", "masks", "phase_seconds"}.
   """
   clock = PhaseClock()
   ds = splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
-  with clock.time("sample"):
-    rng = genome.generation_rng(cfg.seed, generation, k)
-    masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
-                                    cfg.synthesis, rng)
+  with clock.time("sample"):  # draw and squish
+    squished = draw(cfg, parent_spec, parent_weights, parent_masks, generation, k,
+                    head_activation)
   strategy = distribute.make_strategy(cfg.strategy)
-  with clock.time("surgery"), strategy.scope():  # built, compiled and fitted in one strategy
-    squished = surgery.squish(parent_spec, parent_weights, masks)
+  with clock.time("build"), strategy.scope():  # built, compiled and fitted in one strategy
     net = model_lib.squeezenet(squished.spec, ds.num_classes, image_size=cfg.image_size,
-                               seed=model_seed(cfg.seed, generation, k))
+                               seed=model_seed(cfg.seed, generation, k),
+                               head_activation=head_activation)
     if cfg.offspring_init == "inherit":
       model_lib.set_weights(net, squished.weights)
     masking.apply_masks(net, squished.masks)

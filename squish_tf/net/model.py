@@ -64,6 +64,11 @@ def spec_of(model: keras.Model) -> dict[str, int]:
   return {name: int(model.get_layer(name).filters) for name in arch.CONV_LAYERS}
 
 
+def spec_of_weights(weights: dict) -> dict[str, int]:
+  """The spec of {conv layer: (kernel, bias)}: each kernel's output filters."""
+  return {name: int(weights[name][0].shape[-1]) for name in arch.CONV_LAYERS}
+
+
 def options_of(model: keras.Model) -> dict:
   """The builder options besides the spec that a network was built with."""
   size = model.input_shape[1]

@@ -13,22 +13,31 @@ from squish_tf.report.table2 import markdown_table, mb
 from squish_tf.rundir import RunDir
 
 
+RELEASE = "release"
+
+
 def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,
-                 max_models: int = 4) -> dict:
-  """Writes DIR/report.md, DIR/squishednets.json and the plots; publishes if asked."""
-  records = RunDir(workdir).records()
+                 max_models: int = 4, out_dir: str | None = None) -> dict:
+  """Writes report.md, squishednets.json, the plots and the named models in the tflite/
+  layout (`release/`) into `out_dir` (the run directory by default); with `publish_dir`,
+  the release goes there instead (e.g. the repository's tflite/)."""
+  run = RunDir(workdir)
+  run.check()
+  records = run.records()
   if not records:
     raise UserError(f"{workdir} has no finished generation to report; run squish-evolve "
                     f"--workdir={workdir} first")
+  out_dir = out_dir or workdir
+  files.ensure_writable_dir(out_dir, flag="--out (the report's directory)")
   named = table2.name_squishednets(records, max_drop, max_models)
-  files.write_json(os.path.join(workdir, "squishednets.json"), named)
-  reference = table2.reference_squeezenet(workdir)
+  files.write_json(os.path.join(out_dir, "squishednets.json"), named)
+  reference = table2.reference_squeezenet(out_dir)
   table = markdown_table(table2.TABLE_HEAD,
                          table2.table_rows(records, named, reference["tflite_bytes"]))
   bench_size = records[0]["bench_image_size"]
-  plot_paths = plots.plot(records, named, workdir, bench_size)
+  plot_paths = plots.plot(records, named, out_dir, bench_size)
   split = table2.time_split(records)
-  stopped = RunDir(workdir).read_state().get("stopped")
+  stopped = run.read_state().get("stopped")
   paper = markdown_table(["Model", "Size", "vs SqueezeNet v1.1", "Images/s (Jetson TX1, b32)",
                           "Top-1 (ImageNet-10)"],
                          [[n, f"{size} MB", f"{table2.PAPER_SQUEEZENET_MB / size:.2f}x",
@@ -66,8 +75,8 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
         f"{100 * split['overhead_fraction']:.1f}% of {split['wall_seconds']:.0f} s.",
       "## Plots\n\n![per generation](generations.png)\n\n![top-1 against size](top1_vs_size.png)",
   ]) + "\n"
-  files.write_text(os.path.join(workdir, "report.md"), text)
-  if publish_dir:
-    publish.publish(workdir, records, named, table, publish_dir)
+  files.write_text(os.path.join(out_dir, "report.md"), text)
+  release = publish_dir or os.path.join(out_dir, RELEASE)
+  publish.publish(workdir, records, named, table, release)
   return {"table": table, "named": named, "plots": plot_paths, "time_split": split,
-          "report": os.path.join(workdir, "report.md")}
+          "report": os.path.join(out_dir, "report.md"), "release": release}

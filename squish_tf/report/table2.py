@@ -95,6 +95,7 @@ def time_split(records: list[dict]) -> dict:
     for phase, s in r.get("phase_seconds", {}).items():
       total[phase] = total.get(phase, 0.0) + s
   wall = sum(total.values())
-  overhead = sum(v for k, v in total.items() if k in ("sample", "surgery", "convert", "benchmark"))
+  overhead = sum(v for k, v in total.items()
+                 if k in ("sample", "surgery", "build", "convert", "benchmark"))
   return {"seconds": {k: round(v, 1) for k, v in total.items()}, "wall_seconds": round(wall, 1),
           "overhead_fraction": round(overhead / wall, 4) if wall else 0.0}

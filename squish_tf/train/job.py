@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import keras
@@ -10,41 +11,66 @@ from absl import logging
 
 from squish_tf import config as config_lib
 from squish_tf import data, files
+from squish_tf.errors import UserError
 from squish_tf.export import litert
 from squish_tf.net import model as model_lib
+from squish_tf.train import provenance
 from squish_tf.train.trainer import JsonlMetrics, fit, top1
 
 # Images used to verify a .tflite against Keras before it is kept.
 VERIFY_IMAGES = 64
 
 
-def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str) -> dict:
+# What a finished squish-train directory holds; any of them means there is work to lose.
+OUTPUTS = ("summary.json", "model.keras", "model.keras.json", "model.tflite", "model.tflite.json",
+           "metrics.jsonl", "labels.txt", "tensorboard")
+
+
+def _claim(workdir: str, overwrite: bool) -> None:
+  """Refuses a directory holding another run's results unless told to overwrite them."""
+  files.ensure_writable_dir(workdir)
+  if os.path.isdir(os.path.join(workdir, "gen_000")):
+    raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
+  if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
+    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
+                    f"or pass --overwrite to replace it")
+  for name in OUTPUTS:  # an unfinished run left nothing worth keeping; a replaced one neither
+    path = os.path.join(workdir, name)
+    if os.path.isdir(path):
+      shutil.rmtree(path)
+    elif os.path.exists(path):
+      os.remove(path)
+
+
+def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: bool = False) -> dict:
   """Trains the ancestor on `cfg.dataset`, exports a verified .tflite, evaluates both.
 
-  Writes workdir/{config.json, metrics.jsonl, model.keras, model.tflite(.json),
-  summary.json, tensorboard/}. The seed fixes splits, initialization and shuffling;
-  multi-threaded TensorFlow CPU kernels can still reorder float sums, so two runs
-  may differ in the last digits of the metrics.
+  Writes workdir/{config.json, metrics.jsonl, model.keras(.json), model.tflite(.json),
+  summary.json, labels.txt, tensorboard/}. A directory holding a finished run is refused
+  unless `overwrite`. The seed fixes splits, initialization and shuffling; multi-threaded
+  TensorFlow CPU kernels can still reorder float sums, so two runs may differ in the last
+  digits of the metrics.
   """
-  files.ensure_writable_dir(workdir)
+  _claim(workdir, overwrite)
   keras.utils.set_random_seed(cfg.seed)
   files.write_json(os.path.join(workdir, "config.json"), config_lib.to_dict(cfg))
   splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   net = model_lib.squeezenet(num_classes=splits.num_classes, image_size=cfg.image_size,
                              seed=cfg.seed)
-  metrics_path = os.path.join(workdir, "metrics.jsonl")
-  if os.path.exists(metrics_path):
-    os.remove(metrics_path)  # a fresh training run: old epochs would mislead
   start = time.perf_counter()
   fit(net, splits, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed,
-      callbacks=[JsonlMetrics(metrics_path),
+      callbacks=[JsonlMetrics(os.path.join(workdir, "metrics.jsonl")),
                  keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard"))])
   train_seconds = time.perf_counter() - start
-  with files.atomic_path(os.path.join(workdir, "model.keras")) as tmp:
+  model_path = os.path.join(workdir, "model.keras")
+  with files.atomic_path(model_path) as tmp:
     net.save(tmp)
+  provenance.write(model_path, provenance.record(cfg.dataset, cfg.seed, cfg.image_size,
+                                                 splits.class_names, cfg.data_dir))
+  val_x = data.as_numpy(splits.validation, limit=VERIFY_IMAGES)[0]
   test_x, test_y = data.as_numpy(splits.test)
   tflite_path = os.path.join(workdir, "model.tflite")
-  parity = litert.export_verified(net, test_x[:VERIFY_IMAGES], tflite_path)
+  parity = litert.export_verified(net, val_x, tflite_path)
   summary = {
       "top1_val": top1(net, splits.validation),
       "top1_keras": top1(net, splits.test),
@@ -54,7 +80,7 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str) -> dict:
       "train_seconds": round(train_seconds, 2),
       "params": net.count_params(),
   }
-  files.write_json(os.path.join(workdir, "summary.json"), summary)
   files.write_text(os.path.join(workdir, "labels.txt"), "\n".join(splits.class_names) + "\n")
+  files.write_json(os.path.join(workdir, "summary.json"), summary)  # last: marks it finished
   logging.info("summary: %s", summary)
   return summary

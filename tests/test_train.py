@@ -1,0 +1,43 @@
+"""squish-train end to end: what it writes, and that it never overwrites a finished run unasked."""
+
+import json
+import os
+
+TOY = ["--epochs=1", "--image_size=32"]
+
+
+def _events(workdir):
+  return sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(workdir, "tensorboard"))
+                for f in fs if f.startswith("events."))
+
+
+def test_train_writes_a_verified_model_and_refuses_to_overwrite_it(cli, tmp_path):
+  workdir = tmp_path / "train"
+  proc = cli("train", f"--workdir={workdir}", *TOY)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "validation top-1" in proc.stdout and "model.tflite" in proc.stdout
+  summary = json.load(open(workdir / "summary.json"))
+  epochs = [json.loads(line) for line in open(workdir / "metrics.jsonl")]
+  assert [e["epoch"] for e in epochs] == [1] and "val_accuracy" in epochs[0]
+  assert abs(summary["top1_tflite"] - summary["top1_keras"]) <= 1 / 270 + 1e-9
+  assert summary["tflite_bytes"] == (workdir / "model.tflite").stat().st_size
+  assert json.load(open(workdir / "model.tflite.json"))["images"] == 64  # validation images
+  provenance = json.load(open(workdir / "model.keras.json"))["provenance"]
+  assert (provenance["dataset"], provenance["split_seed"], provenance["image_size"],
+          provenance["num_classes"]) == ("digits", 0, 32, 10)
+  assert (workdir / "labels.txt").read_text().split() == [str(d) for d in range(10)]
+  first_events = _events(workdir)
+  assert first_events
+
+  again = cli("train", f"--workdir={workdir}", *TOY)
+  assert again.returncode == 2 and "Traceback" not in again.stderr
+  errors = [line for line in again.stderr.splitlines() if line.strip()]
+  assert len(errors) == 1 and "already holds a finished training run" in errors[0], errors
+  assert "--overwrite" in errors[0]
+  assert json.load(open(workdir / "summary.json")) == summary  # untouched
+
+  over = cli("train", f"--workdir={workdir}", *TOY, "--seed=1", "--overwrite")
+  assert over.returncode == 0, over.stderr[-3000:]
+  assert json.load(open(workdir / "model.keras.json"))["provenance"]["split_seed"] == 1
+  assert len(_events(workdir)) == len(first_events)  # the old run's logs are gone, not mixed
+  assert not set(_events(workdir)) & set(first_events)
