@@ -59,8 +59,12 @@ def in_memory(images: np.ndarray, labels: np.ndarray, parts: dict, class_names: 
 
 
 def batches(ds: tf.data.Dataset, batch_size: int, shuffle_seed: int | None = None,
-            cache: bool = True) -> tf.data.Dataset:
-  """Cached, optionally shuffled (seeded, reshuffled each epoch), batched and prefetched."""
+            cache: bool = False) -> tf.data.Dataset:
+  """Optionally shuffled (seeded, reshuffled each epoch), batched and prefetched.
+
+  Splits from `catalog.load` are cached once they have been read (preprocessing runs once
+  per process); `cache` adds a cache for other datasets.
+  """
   if cache:
     ds = ds.cache()
   if shuffle_seed is not None:

@@ -78,7 +78,7 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
   with clock.time("train"), strategy.scope():
     epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
     train.fit(net, ds, epochs, cfg.batch_size, cfg.learning_rate,
-              model_seed(cfg.seed, generation, k), verbose=0)
+              model_seed(cfg.seed, generation, k), verbose=0, validate_each_epoch=False)
   masking.strip_masks(net)
   with clock.time("evaluate"):
     val = train.top1(net, ds.validation)

@@ -35,12 +35,19 @@ def compile_model(model: keras.Model, learning_rate: float, decay_steps: int) ->
 
 
 def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: int,
-        learning_rate: float, seed: int, callbacks=(), verbose: int = 2):
-  """Trains on the train split, validating each epoch; returns the Keras History."""
+        learning_rate: float, seed: int, callbacks=(), verbose: int = 2,
+        validate_each_epoch: bool = True):
+  """Trains on the train split; returns the Keras History.
+
+  `validate_each_epoch=False` skips the per-epoch validation pass, for callers that only
+  need the final network (offspring, baselines): on a small training split it can cost
+  as much as the training itself.
+  """
   steps = -(-splits.sizes["train"] // batch_size) * epochs
   compile_model(model, learning_rate, steps)
   return model.fit(data.batches(splits.train, batch_size, shuffle_seed=seed),
-                   validation_data=data.batches(splits.validation, 256),
+                   validation_data=(data.batches(splits.validation, 256)
+                                    if validate_each_epoch else None),
                    epochs=epochs, callbacks=list(callbacks), verbose=verbose)
 
 
