@@ -15,6 +15,9 @@ INT8_GRANULARITIES = ("per_channel", "per_tensor")
 # numpy and Keras take seeds below 2**32; everything squish_tf derives from the run's seed
 # goes through numpy's SeedSequence, so any of them works and derived seeds do not collide.
 MAX_SEED = 2**32 - 1
+SYNTHESES = ("budget", "paper", "structured")
+SELECTIONS = ("accuracy", "tradeoff")
+OBJECTIVES = ("params", "macs", "latency")
 # What squish-export writes (squish_tf.export.generation).
 EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 
@@ -66,6 +69,19 @@ class EvolveConfig(TrainConfig):
   int8: bool = False  # also write and measure a post-training int8 .tflite per generation
   int8_granularity: str = "per_channel"  # one of INT8_GRANULARITIES
   strategy: str = "default"  # tf.distribute strategy training each network: default | mirrored
+  channel_multiple: int = 1  # every squished width a multiple of this (1: any width)
+  selection: str = "accuracy"  # accuracy: best validation top-1; tradeoff: see selection.py
+  selection_tolerance: float = 0.005  # tradeoff: top-1 within this of the best offspring
+  objective: str = "params"  # what "smaller" means for tradeoff selection
+  max_accuracy_drop: float | None = None  # validation top-1 below the ancestor's, at most
+  milder_retries: int = 2  # generations retried with milder factors when none is fit
+  target_size_kb: float | None = None  # stop at the first generation this small (float32)
+  target_latency_ms: float | None = None  # ... this fast (batch 1, 1 thread, release size)
+  target_macs: float | None = None  # ... with at most this many MACs at the release size
+  distill: float = 0.0  # weight of distillation from the parent in fine-tuning (0: off)
+  distill_temperature: float = 2.0
+  warmup_epochs: float = 0.0  # linear learning-rate warmup before the cosine decay
+  augment_pixels: int = 0  # random shifts of up to this many pixels while training (0: off)
 
   def __post_init__(self):
     super().__post_init__()
@@ -80,8 +96,25 @@ class EvolveConfig(TrainConfig):
     if not 0.0 <= self.accuracy_floor <= 1.0:
       raise UserError(f"--accuracy_floor must be in [0, 1] (a top-1 fraction), got "
                        f"{self.accuracy_floor}")
-    if self.synthesis not in ("budget", "paper"):
-      raise UserError(f"--synthesis must be budget or paper, got {self.synthesis!r}")
+    if self.synthesis not in SYNTHESES:
+      raise UserError(f"--synthesis must be one of {', '.join(SYNTHESES)}, got "
+                      f"{self.synthesis!r}")
+    if self.selection not in SELECTIONS or self.objective not in OBJECTIVES:
+      raise UserError(f"--selection must be one of {', '.join(SELECTIONS)} and --objective one "
+                      f"of {', '.join(OBJECTIVES)}, got {self.selection!r}, {self.objective!r}")
+    if self.channel_multiple < 1 or self.milder_retries < 0 or self.augment_pixels < 0:
+      raise UserError(f"--channel_multiple must be >= 1, --milder_retries and --augment_pixels "
+                      f">= 0, got {self.channel_multiple}, {self.milder_retries}, "
+                      f"{self.augment_pixels}")
+    if self.max_accuracy_drop is not None and not 0.0 <= self.max_accuracy_drop <= 1.0:
+      raise UserError(f"--max_accuracy_drop is a top-1 fraction in [0, 1] (0.015 = 1.5 points), "
+                      f"got {self.max_accuracy_drop}")
+    if not 0.0 <= self.distill <= 1.0 or self.distill_temperature <= 0:
+      raise UserError(f"--distill must be in [0, 1] and --distill_temperature > 0, got "
+                      f"{self.distill}, {self.distill_temperature}")
+    for name in ("target_size_kb", "target_latency_ms", "target_macs"):
+      if getattr(self, name) is not None and getattr(self, name) <= 0:
+        raise UserError(f"--{name} must be > 0, got {getattr(self, name)}")
     if self.offspring_init not in ("inherit", "scratch"):
       raise UserError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
     if self.int8_granularity not in INT8_GRANULARITIES:

@@ -298,3 +298,31 @@ def test_report_releases_into_the_run_by_default_and_writes_where_out_says(refer
   blocked.write_text("not a directory")
   with pytest.raises(UserError, match="not writable.*--out"):
     run_report.write_report(workdir, max_drop=1.0, out_dir=str(blocked / "report"))
+
+
+def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(reference_run,
+                                                                             tmp_path):
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1,
+                               "max_accuracy_drop": 0.0, "accuracy_floor": 1.0,
+                               "milder_retries": 1})
+  records = evolve.run(cfg, str(tmp_path / "run"))
+  assert [r["generation"] for r in records] == [0]
+  stopped = json.load(open(tmp_path / "run" / "state.json"))["stopped"]
+  assert "--max_accuracy_drop=0.0" in stopped and "r_syn=0.9" in stopped  # halfway to 1
+
+
+def test_a_target_ends_the_run_and_a_resume_with_another_goes_on(reference_run, tmp_path):
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  base = {**TINY, "ancestor": ancestor, "int8": False, "channel_multiple": 8}
+  workdir = str(tmp_path / "run")
+  records = evolve.run(config.EvolveConfig(**base, target_size_kb=1e9), workdir)
+  assert [r["generation"] for r in records] == [0, 1]
+  assert "target_size_kb" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
+  records = evolve.run(config.EvolveConfig(**base, target_size_kb=1.0), workdir, resume=True)
+  assert [r["generation"] for r in records] == [0, 1, 2]
+  for r in records[1:]:  # widths rounded, and the release-size figures recorded
+    assert all(v % 8 == 0 for k, v in r["spec"].items() if k != "conv10"), r["spec"]
+    assert r["macs_release"] == arch.macs(r["spec"], TINY["image_size"])
+    assert r["latency_ms_p50_release_t1"] > 0 and r["latency_ms_p50_release_tall"] > 0
+    assert r["release_threads_all"] >= 1 and r["macs_224"] > r["macs_release"]

@@ -8,7 +8,8 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-  from squish_tf.config import INT8_GRANULARITIES, EvolveConfig
+  from squish_tf.config import (INT8_GRANULARITIES, OBJECTIVES, SELECTIONS, SYNTHESES,
+                                EvolveConfig)
   d = EvolveConfig()
   common.define_data_flags()
   common.define_train_flags(epochs=d.epochs)
@@ -17,9 +18,10 @@ def define_flags() -> None:
   flags.DEFINE_integer("population", d.population, "Offspring per generation.")
   flags.DEFINE_float("r_syn", d.r_syn, "Environmental factor for synapses, in (0, 1].")
   flags.DEFINE_float("r_clu", d.r_clu, "Environmental factor for clusters (filters), in (0, 1].")
-  flags.DEFINE_enum("synthesis", d.synthesis, ["budget", "paper"],
+  flags.DEFINE_enum("synthesis", d.synthesis, SYNTHESES,
                     "budget: each generation keeps about R of what it inherits; "
-                    "paper: keep probability is R times the synaptic probability.")
+                    "paper: keep probability is R times the synaptic probability; "
+                    "structured: whole filters die, ranked by their coupled groups' strength.")
   flags.DEFINE_integer("finetune_epochs", d.finetune_epochs, "Fine-tuning epochs per offspring.")
   flags.DEFINE_enum("offspring_init", d.offspring_init, ["inherit", "scratch"],
                     "inherit: fine-tune the parent's surviving weights; scratch: train anew "
@@ -52,6 +54,35 @@ def define_flags() -> None:
   flags.DEFINE_enum("strategy", d.strategy, ["default", "mirrored"],
                     "tf.distribute strategy training each network: mirrored replicates it over "
                     "the visible GPUs (the default strategy where there are none).")
+  flags.DEFINE_integer("channel_multiple", d.channel_multiple, "Round every squished width to "
+                       "a multiple of this (8 suits phone CPUs' vector units; 1: any width).",
+                       lower_bound=1)
+  flags.DEFINE_enum("selection", d.selection, SELECTIONS, "accuracy: the best validation "
+                    "top-1; tradeoff: the smallest (--objective) within --selection_tolerance "
+                    "of the best.")
+  flags.DEFINE_float("selection_tolerance", d.selection_tolerance, "tradeoff: validation top-1 "
+                     "(fraction) an offspring may give up against the best one.")
+  flags.DEFINE_enum("objective", d.objective, OBJECTIVES, "tradeoff: what smaller means; "
+                    "latency is measured (batch 1, 1 thread, --image_size).")
+  flags.DEFINE_float("max_accuracy_drop", None, "Offspring must stay within this much "
+                     "validation top-1 (fraction) of the ancestor; generations retry with "
+                     "milder factors, then the run stops.")
+  flags.DEFINE_integer("milder_retries", d.milder_retries, "Retries of a generation with "
+                       "factors halfway to 1, when no offspring is within --max_accuracy_drop.",
+                       lower_bound=0)
+  flags.DEFINE_float("target_size_kb", None, "End at the first generation whose float32 "
+                     ".tflite is at most this many KB.")
+  flags.DEFINE_float("target_latency_ms", None, "End at the first generation at most this "
+                     "slow (batch 1, 1 thread, at --image_size).")
+  flags.DEFINE_float("target_macs", None, "End at the first generation with at most this many "
+                     "MACs at --image_size.")
+  flags.DEFINE_float("distill", d.distill, "Weight of distillation from the parent while an "
+                     "offspring fine-tunes (0: off).", lower_bound=0, upper_bound=1)
+  flags.DEFINE_float("distill_temperature", d.distill_temperature, "Distillation temperature.")
+  flags.DEFINE_float("warmup_epochs", d.warmup_epochs, "Linear learning-rate warmup (epochs) "
+                     "before the cosine decay.", lower_bound=0)
+  flags.DEFINE_integer("augment_pixels", d.augment_pixels, "Shift training images randomly by "
+                       "up to this many pixels (0: off).", lower_bound=0)
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 
@@ -70,7 +101,14 @@ def main(argv):
       r_clu=FLAGS.r_clu, synthesis=FLAGS.synthesis, finetune_epochs=FLAGS.finetune_epochs,
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
       ancestor=FLAGS.ancestor, int8=FLAGS.int8,
-      int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy)
+      int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy,
+      channel_multiple=FLAGS.channel_multiple, selection=FLAGS.selection,
+      selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
+      max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
+      target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,
+      target_macs=FLAGS.target_macs, distill=FLAGS.distill,
+      distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
+      augment_pixels=FLAGS.augment_pixels)
   from squish_tf.evolve import executors, loop
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
                                cpus_per_task=FLAGS.cpus_per_offspring,

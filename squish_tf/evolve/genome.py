@@ -9,6 +9,11 @@ parent's weights as in docs/evolutionary-synthesis.md section 3:
 and the environmental factor R either multiplies them (`paper`, equation (1) taken
 literally) or fixes the expected kept fraction (`budget`: one scalar per layer, found
 by bisection, scales the probabilities so that their clipped mean is R).
+
+`structured` concentrates deaths in whole filters: a filter's strength is that of its
+coupled group (its own synapses and every synapse that reads its channel, through the fire
+modules' concatenations), clusters are drawn with the `budget` rule, and no synapse dies
+inside a living filter (a stored zero saves nothing in a dense file).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 
 from squish_tf.net import arch
 
-MODES = ("budget", "paper")
+MODES = ("budget", "paper", "structured")
 
 
 def check_factor(name: str, value: float) -> float:
@@ -55,6 +60,27 @@ def cluster_probabilities(kernel: np.ndarray, mask: np.ndarray) -> np.ndarray:
   return strength_probabilities(cluster_strengths(kernel, mask), alive)
 
 
+def group_strengths(weights: dict, masks: dict) -> dict[str, np.ndarray]:
+  """Per filter, the alive |w| of its coupled group: the synapses it owns (normalised by the
+  layer's mean) plus the synapses that read its channel in every consumer (likewise)."""
+  spec = {name: masks[name].shape[-1] for name in arch.CONV_LAYERS}
+  out = {}
+  for name in arch.CONV_LAYERS:
+    own = cluster_strengths(weights[name][0], masks[name])
+    reads = np.zeros(spec[name])
+    for consumer in arch.consumers(name):
+      rows = arch.input_slices(spec, consumer)[name]
+      kernel, mask = weights[consumer][0][:, :, rows, :], masks[consumer][:, :, rows, :]
+      reads += np.abs(np.where(mask, kernel, 0.0)).sum(axis=(0, 1, 3))
+    out[name] = _relative(own) + (_relative(reads) if arch.consumers(name) else 0.0)
+  return out
+
+
+def _relative(values: np.ndarray) -> np.ndarray:
+  mean = values[values > 0].mean() if (values > 0).any() else 1.0
+  return values / mean
+
+
 def budget_scale(probs: np.ndarray, alive: np.ndarray, target: float, iters: int = 60) -> float:
   """Scalar a with mean(clip(a * p, 0, 1)) over alive entries == target, by bisection.
 
@@ -78,7 +104,7 @@ def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
                        mode: str) -> np.ndarray:
   if mode == "paper":
     return np.clip(factor * probs, 0.0, 1.0)
-  if mode == "budget":
+  if mode in ("budget", "structured"):
     return np.clip(budget_scale(probs, alive, factor) * probs, 0.0, 1.0)
   raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
 
@@ -102,6 +128,9 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
   """
   check_factor("r_syn", r_syn)
   check_factor("r_clu", r_clu)
+  if mode not in MODES:
+    raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
+  groups = group_strengths(weights, masks) if mode == "structured" else None
   offspring = {}
   for name in arch.CONV_LAYERS:
     kernel, mask = weights[name][0], masks[name]
@@ -109,10 +138,15 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
     if name == arch.HEAD:
       clusters = alive_filters.copy()
     else:
-      p_clu = keep_probabilities(cluster_probabilities(kernel, mask), alive_filters, r_clu, mode)
+      strength = (cluster_probabilities(kernel, mask) if groups is None
+                  else strength_probabilities(groups[name], alive_filters))
+      p_clu = keep_probabilities(strength, alive_filters, r_clu, mode)
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
-    p_syn = keep_probabilities(synaptic_probabilities(kernel, mask), mask, r_syn, mode)
-    child = mask & (rng.random(p_syn.shape) < p_syn) & clusters
+    if mode == "structured" and name != arch.HEAD:
+      child = mask & clusters
+    else:
+      p_syn = keep_probabilities(synaptic_probabilities(kernel, mask), mask, r_syn, mode)
+      child = mask & (rng.random(p_syn.shape) < p_syn) & clusters
     if name == arch.HEAD:
       _keep_one_synapse_per_filter(child, kernel, mask)
     if not child.any():

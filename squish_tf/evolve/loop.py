@@ -9,6 +9,7 @@ resume or report.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import keras
@@ -30,10 +31,13 @@ from squish_tf.net import model as model_lib
 from squish_tf.rundir import RunDir
 from squish_tf.train import distribute, provenance
 
-# Settings a resumed run may change without changing what the run computes.
-RESUMABLE_CHANGES = ("generations", "threads", "strategy")
+# Settings a resumed run may change without changing what the finished generations computed.
+RESUMABLE_CHANGES = ("generations", "threads", "strategy", "target_size_kb",
+                     "target_latency_ms", "target_macs")
 VERIFY_IMAGES = 64
-BENCH_SECONDS = 0.5  # per batch size and generation; benchmarks/ measures longer, side by side
+BENCH_SECONDS = 0.5  # per batch size at --bench_image_size; benchmarks/ measures side by side
+# Latency at the release size, batch 1: enough timed rounds for a stable median.
+RELEASE_SECONDS, RELEASE_ROUNDS = 1.5, 5
 
 
 def local_map(fn, arg_lists):
@@ -74,6 +78,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
       # to the deployment size, with the same outputs as a file converted at that size.
       speed = litert_bench.benchmark([tflite_path], image_size=cfg.bench_image_size,
                                      threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+      release = release_latency(tflite_path, cfg.image_size, cfg.threads)
     if cfg.int8:
       with clock.time("convert"):
         int8 = _int8(net, ds, test, os.path.join(partial, "model_int8.tflite"),
@@ -98,6 +103,9 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
         "latency_ms_p90": speed["latency_ms_p90"],
         "bench_image_size": cfg.bench_image_size,
         "bench_threads": speed["threads"],
+        "macs_release": arch.macs(spec, cfg.image_size),
+        "macs_224": arch.macs(spec, 224),
+        **release,
     }
     if cfg.int8:
       record.update(int8)
@@ -105,6 +113,19 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
     record["wall_seconds"] = round(sum(clock.seconds.values()), 3)
     files.write_json(os.path.join(partial, "metrics.json"), record)
   return record
+
+
+def release_latency(tflite_path: str, image_size: int, threads: int | None) -> dict:
+  """Batch-1 latency percentiles at the release size, on 1 thread and on all (or --threads)."""
+  out = {}
+  for tag, count in (("t1", 1), ("tall", threads or os.cpu_count())):
+    r = litert_bench.benchmark([tflite_path], image_size=image_size, threads=count,
+                               batch_sizes=(1,), seconds=RELEASE_SECONDS,
+                               rounds=RELEASE_ROUNDS)[0]
+    for p in (10, 50, 90):
+      out[f"latency_ms_p{p}_release_{tag}"] = r[f"latency_ms_p{p}"]
+  out["release_threads_all"] = threads or os.cpu_count()
+  return out
 
 
 def _int8(net, ds, test, path: str, granularity: str) -> dict:
@@ -159,6 +180,101 @@ def _load_generation(run: RunDir, generation: int):
   return net, masks
 
 
+def milder(factor: float, retry: int) -> float:
+  """An environmental factor moved halfway towards 1 per retry (0.9 -> 0.95 -> 0.975)."""
+  return 1.0 - (1.0 - factor) / 2 ** retry
+
+
+def floor_for(cfg, ancestor_top1: float) -> float:
+  """The validation top-1 an offspring needs: --accuracy_floor, and no more than
+  --max_accuracy_drop below the ancestor."""
+  if cfg.max_accuracy_drop is None:
+    return cfg.accuracy_floor
+  return max(cfg.accuracy_floor, ancestor_top1 - cfg.max_accuracy_drop)
+
+
+def target_reached(record: dict, cfg) -> str | None:
+  """Which --target_* this generation meets, in words, or None."""
+  checks = (("target_size_kb", record["tflite_bytes"] / 1e3, "KB float32 .tflite"),
+            ("target_latency_ms", record.get("latency_ms_p50_release_t1"),
+             "ms at batch 1 on 1 thread"),
+            ("target_macs", record.get("macs_release"), "MACs"))
+  for name, value, unit in checks:
+    goal = getattr(cfg, name)
+    if goal is not None and value is not None and value <= goal:
+      return f"--{name}={goal:g} reached ({value:g} {unit})"
+  return None
+
+
+def _size(cfg, head: str):
+  """The objective of tradeoff selection, as a function of an offspring's result."""
+  if cfg.objective == "params":
+    return lambda r: arch.param_count(r["spec"])
+  if cfg.objective == "macs":
+    return lambda r: arch.macs(r["spec"], cfg.image_size)
+
+  def latency(r):  # measured: widths that suit the vector unit run faster per MAC
+    import tempfile
+    net = _network(cfg, r["spec"], r["weights"], head)
+    with tempfile.TemporaryDirectory() as tmp:
+      path = os.path.join(tmp, "offspring.tflite")
+      files.write_bytes(path, litert.to_tflite(net))
+      return litert_bench.benchmark([path], image_size=cfg.image_size, threads=1,
+                                    batch_sizes=(1,), seconds=0.3, rounds=3)[0]["latency_ms_p50"]
+  return latency
+
+
+def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float):
+  """Draws, fine-tunes and selects this generation's parent; with --max_accuracy_drop,
+  retries with milder factors while no offspring is fit. Returns (best or None, every
+  result, the factors of the last attempt, retries used, summed phase seconds)."""
+  spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
+  head = model_lib.options_of(parent)["head_activation"]
+  retries = cfg.milder_retries if cfg.max_accuracy_drop is not None else 0
+  clock, every = PhaseClock(), []
+  for retry in range(retries + 1):
+    run_cfg = dataclasses.replace(cfg, r_syn=milder(cfg.r_syn, retry),
+                                  r_clu=milder(cfg.r_clu, retry))
+    offset = retry * cfg.population  # other offspring indices: other random streams
+    results = executor(offspring_task, [(run_cfg, spec, weights, parent_masks, generation,
+                                         offset + k, head) for k in range(cfg.population)])
+    every += results
+    for res in results:
+      _log_offspring(res, cfg)
+      for phase, seconds in res["phase_seconds"].items():
+        clock.add(phase, seconds)
+    if all(r.get("failed") for r in results):  # not the network's fault: resume retries
+      raise RuntimeError(f"generation {generation}: every offspring failed (first: "
+                         f"{results[0]['failed']}); rerun with --resume to retry it")
+    best = selection.best(results, floor, cfg.selection, cfg.selection_tolerance,
+                          _size(cfg, head))
+    if best is not None:
+      return best, every, run_cfg, retry, clock
+    if retry < retries:
+      logging.info("  no offspring within the floor (%.4f); retrying with milder factors",
+                   floor)
+  return None, every, run_cfg, retries, clock
+
+
+def _log_offspring(res: dict, cfg) -> None:
+  if res.get("failed"):
+    logging.warning("  offspring %d failed: %s", res["offspring"] + 1, res["failed"])
+  else:
+    logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
+                 res["offspring"] + 1, cfg.population, f"{arch.param_count(res['spec']):,}",
+                 res["top1_val"])
+
+
+def _stop_message(cfg, floor: float, results: list[dict], factors) -> str:
+  top = max(r["top1_val"] for r in results if not r.get("failed"))
+  if cfg.max_accuracy_drop is None:
+    return f"no offspring reached --accuracy_floor={cfg.accuracy_floor} (best validation " \
+           f"top-1 {top:.4f})"
+  return (f"no offspring within --max_accuracy_drop={cfg.max_accuracy_drop} of the ancestor "
+          f"(validation top-1 floor {floor:.4f}, --accuracy_floor={cfg.accuracy_floor}; best "
+          f"{top:.4f}), even at r_syn={factors.r_syn:g}, r_clu={factors.r_clu:g}")
+
+
 def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
         executor=local_map) -> list[dict]:
   """Runs (or resumes) the evolution; returns the metrics of every finished generation.
@@ -171,9 +287,6 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   # uninterrupted one would. Interpreter benchmarks are timings and vary.
   keras.utils.set_random_seed(cfg.seed)
   tf.config.experimental.enable_op_determinism()
-  state = rundir.read_state()
-  if state.get("stopped") and resume:
-    logging.info("this run stopped at generation %s: %s", state.get("generation"), state["stopped"])
   ds = load_splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   rundir.write_labels(ds.class_names)
   test = data.as_numpy(ds.test)
@@ -190,6 +303,14 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                               ds, test, cfg, clock)
     _log_generation(record, cfg)
     done = [0]
+  records = rundir.records()
+  state = rundir.read_state()
+  if state.get("target") and not target_reached(records[-1], cfg):
+    state = {}  # resumed with a target further away: the run goes on
+  if state.get("stopped") and resume:
+    logging.info("this run stopped at generation %s: %s", state.get("generation"),
+                 state["stopped"])
+  floor = floor_for(cfg, records[0]["top1_val"])
   parent, parent_masks = _load_generation(rundir, done[-1])
   for generation in range(done[-1] + 1, cfg.generations + 1):
     if state.get("stopped"):
@@ -197,43 +318,31 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")
-    spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
-    head = model_lib.options_of(parent)["head_activation"]
-    results = executor(offspring_task, [(cfg, spec, weights, parent_masks, generation, k, head)
-                                        for k in range(cfg.population)])
-    clock = PhaseClock()
-    failed = [r for r in results if r.get("failed")]
-    for res in results:
-      if res.get("failed"):
-        logging.warning("  offspring %d/%d failed: %s", res["offspring"] + 1, cfg.population,
-                        res["failed"])
-        continue
-      for phase, seconds in res["phase_seconds"].items():
-        clock.add(phase, seconds)
-      logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
-                   res["offspring"] + 1, cfg.population,
-                   f"{arch.param_count(res['spec']):,}", res["top1_val"])
-    if len(failed) == len(results):  # not the network's fault: nothing is written, resume retries
-      raise RuntimeError(f"generation {generation}: every offspring failed (first: "
-                         f"{failed[0]['failed']}); rerun with --resume to retry it")
-    best = selection.best(results, cfg.accuracy_floor)
+    best, results, factors, retries, clock = _offspring(cfg, executor, parent, parent_masks,
+                                                        generation, floor)
     if best is None:
-      top = max(r["top1_val"] for r in results if not r.get("failed"))
-      state = {"stopped": f"no offspring reached --accuracy_floor={cfg.accuracy_floor} "
-                          f"(best validation top-1 {top:.4f})", "generation": generation}
+      state = {"stopped": _stop_message(cfg, floor, results, factors), "generation": generation}
       rundir.write_state(state)
       logging.warning("generation %d: %s; the run stops here, keeping generations 0-%d",
                       generation, state["stopped"], generation - 1)
       break
-    net = _network(cfg, best["spec"], best["weights"], head)
+    net = _network(cfg, best["spec"], best["weights"],
+                   model_lib.options_of(parent)["head_activation"])
     record = _save_generation(
         rundir, generation, net, best["masks"],
         {"top1_val": round(best["top1_val"], 5),
          "train_seconds": round(clock.seconds.get("train", 0.0), 3),
          "offspring": best["offspring"], "population": cfg.population,
-         "failed_offspring": len(failed)}, ds, test, cfg, clock)
+         "failed_offspring": sum(1 for r in results if r.get("failed")),
+         "r_syn_used": factors.r_syn, "r_clu_used": factors.r_clu, "milder_retries": retries},
+        ds, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
+    reached = target_reached(record, cfg)
+    if reached:
+      state = {"stopped": reached, "generation": generation, "target": True}
+      rundir.write_state(state)
+      logging.info("generation %d: %s; the run ends here", generation, reached)
   return rundir.records()
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from squish_tf import config as config_lib
 from squish_tf import data, train
-from squish_tf.evolve import genome, masking, surgery
+from squish_tf.evolve import genome, masking, surgery, widths
 from squish_tf.evolve.clock import PhaseClock
 from squish_tf.net import model as model_lib
 from squish_tf.train import distribute
@@ -46,7 +46,8 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
     rng = genome.generation_rng(cfg.seed, generation, k, attempt)
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
-    squished = surgery.squish(parent_spec, parent_weights, masks, head_activation)
+    _, squished = widths.round_to_multiple(parent_spec, parent_weights, parent_masks, masks,
+                                           cfg.channel_multiple, head_activation)
     blind = surgery.classes_without_live_input(squished)
     if not blind:
       return squished
@@ -77,8 +78,15 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
     masking.apply_masks(net, squished.masks)
   with clock.time("train"), strategy.scope():
     epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
+    teacher = None
+    if cfg.distill > 0:  # the parent, as it was trained
+      teacher = model_lib.squeezenet(parent_spec, ds.num_classes, image_size=cfg.image_size,
+                                     head_activation=head_activation)
+      model_lib.set_weights(teacher, parent_weights)
     train.fit(net, ds, epochs, cfg.batch_size, cfg.learning_rate,
-              model_seed(cfg.seed, generation, k), verbose=0, validate_each_epoch=False)
+              model_seed(cfg.seed, generation, k), verbose=0, validate_each_epoch=False,
+              teacher=teacher, distill=cfg.distill, temperature=cfg.distill_temperature,
+              warmup_epochs=cfg.warmup_epochs, augment_pixels=cfg.augment_pixels)
   masking.strip_masks(net)
   with clock.time("evaluate"):
     val = train.top1(net, ds.validation)

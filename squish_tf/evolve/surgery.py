@@ -48,15 +48,6 @@ class Squished:
   kept: dict  # {conv layer: indices of the parent's filters that survive}
 
 
-def _input_slices(spec: dict, layer: str) -> dict[str, slice]:
-  """Which input channels of `layer` come from each producer (concat order)."""
-  slices, start = {}, 0
-  for producer in arch.producers(layer):
-    slices[producer] = slice(start, start + spec[producer])
-    start += spec[producer]
-  return slices
-
-
 def _concat(per_layer: dict, layer: str) -> np.ndarray:
   """A per-filter array of `layer`'s producers, concatenated as its input channels are."""
   return np.concatenate([per_layer[p] for p in arch.producers(layer)])
@@ -99,7 +90,7 @@ def statuses(spec: dict, weights: dict, masks: dict, head_activation: str = "lin
 
 def _reads(masks: dict, spec: dict, consumer: str, producer: str) -> np.ndarray:
   """[producer filters, consumer filters]: alive synapses of `consumer` reading `producer`."""
-  return masks[consumer][:, :, _input_slices(spec, consumer)[producer], :].any(axis=(0, 1))
+  return masks[consumer][:, :, arch.input_slices(spec, consumer)[producer], :].any(axis=(0, 1))
 
 
 def plan(spec: dict, weights: dict, masks: dict, head_activation: str = "linear") -> dict:
@@ -121,7 +112,7 @@ def plan(spec: dict, weights: dict, masks: dict, head_activation: str = "linear"
       must_keep = np.zeros(n, bool)  # a constant that cannot be folded into its readers
       anchored = np.zeros(n, bool)
       for consumer in arch.consumers(layer):
-        rows = _input_slices(spec, consumer)[layer]
+        rows = arch.input_slices(spec, consumer)[layer]
         active = keep[consumer] & ~empty[consumer]
         reads = _reads(masks, spec, consumer, layer) & active[None, :]
         const_reader = active & (status[consumer] == CONST)
@@ -169,7 +160,7 @@ def squish(spec: dict, weights: dict, masks: dict, head_activation: str = "linea
       for o in np.flatnonzero(anchors >= 0):
         mask[:, :, anchors[o], o] = masks[layer][:, :, anchors[o], o]
       rows = np.concatenate([cols.start + kept[producer]
-                             for producer, cols in _input_slices(spec, layer).items()])
+                             for producer, cols in arch.input_slices(spec, layer).items()])
       kernel, mask = kernel[:, :, rows, :], mask[:, :, rows, :]
     cols = kept[layer]
     new_mask = mask[..., cols]

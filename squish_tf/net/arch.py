@@ -60,6 +60,15 @@ def consumers(layer: str) -> tuple[str, ...]:
   return tuple(c for c in CONV_LAYERS if layer in producers(c))
 
 
+def input_slices(spec: dict[str, int], layer: str) -> dict[str, slice]:
+  """Which input channels of `layer` come from each producer (their concatenation order)."""
+  slices, start = {}, 0
+  for producer in producers(layer):
+    slices[producer] = slice(start, start + spec[producer])
+    start += spec[producer]
+  return slices
+
+
 def input_channels(spec: dict[str, int], layer: str) -> int:
   return sum(spec[p] for p in producers(layer)) if producers(layer) else 3
 

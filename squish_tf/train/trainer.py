@@ -6,6 +6,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from squish_tf import data, files
 
@@ -26,26 +27,78 @@ class JsonlMetrics(keras.callbacks.Callback):
     files.append_jsonl(self.path, record)
 
 
-def compile_model(model: keras.Model, learning_rate: float, decay_steps: int) -> None:
-  """Adam with cosine decay to zero: the ReLU head of SqueezeNet makes a constant
-  rate wobble (and at 1e-3, collapse to all-zero logits) on small data sets."""
-  schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(decay_steps, 1))
-  model.compile(optimizer=keras.optimizers.Adam(schedule),
-                loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+def compile_model(model: keras.Model, learning_rate: float, decay_steps: int,
+                  warmup_steps: int = 0, loss="sparse_categorical_crossentropy",
+                  metrics=("accuracy",)) -> None:
+  """Adam with cosine decay to zero, after an optional linear warmup: the ReLU head of
+  SqueezeNet makes a constant rate wobble (and at 1e-3, collapse to all-zero logits) on
+  small data sets; a warmup spares inherited weights a full-rate first step."""
+  if warmup_steps:
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, max(decay_steps, 1), warmup_target=learning_rate, warmup_steps=warmup_steps)
+  else:
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(decay_steps, 1))
+  model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=list(metrics),
+                jit_compile=False)
+
+
+def shift(images, max_pixels: int, seed: int):
+  """Each image moved by up to `max_pixels` in each direction, the border zero-filled."""
+  size = tf.shape(images)[1]
+  padded = tf.pad(images, [[0, 0], [max_pixels] * 2, [max_pixels] * 2, [0, 0]])
+  return tf.map_fn(lambda im: tf.image.random_crop(im, tf.stack([size, size, 3]), seed=seed),
+                   padded)
+
+
+def distillation_loss(weight: float, temperature: float):
+  """(1 - weight) * cross-entropy with the labels + weight * T^2 * KL(teacher_T || student_T).
+
+  y_true packs [label, teacher probabilities]; the networks end in a softmax, so the
+  tempered distributions come from the log-probabilities.
+  """
+  def loss(y_true, y_pred):
+    labels = tf.cast(y_true[:, 0], tf.int32)
+    teacher = y_true[:, 1:]
+    hard = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
+    soft_t = tf.nn.softmax(tf.math.log(teacher + 1e-8) / temperature)
+    log_s = tf.nn.log_softmax(tf.math.log(y_pred + 1e-8) / temperature)
+    kl = tf.reduce_sum(soft_t * (tf.math.log(soft_t + 1e-8) - log_s), axis=-1)
+    return (1.0 - weight) * hard + weight * temperature ** 2 * kl
+  return loss
+
+
+def packed_accuracy(y_true, y_pred):
+  return keras.metrics.sparse_categorical_accuracy(tf.cast(y_true[:, 0], tf.int32), y_pred)
 
 
 def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: int,
         learning_rate: float, seed: int, callbacks=(), verbose: int = 2,
-        validate_each_epoch: bool = True):
+        validate_each_epoch: bool = True, teacher: keras.Model | None = None,
+        distill: float = 0.0, temperature: float = 2.0, warmup_epochs: float = 0.0,
+        augment_pixels: int = 0):
   """Trains on the train split; returns the Keras History.
 
   `validate_each_epoch=False` skips the per-epoch validation pass, for callers that only
   need the final network (offspring, baselines): on a small training split it can cost
-  as much as the training itself.
+  as much as the training itself. With a `teacher` and `distill` > 0 the loss also pulls
+  the network towards the teacher's outputs on the same (shifted) images.
   """
-  steps = -(-splits.sizes["train"] // batch_size) * epochs
-  compile_model(model, learning_rate, steps)
-  return model.fit(data.batches(splits.train, batch_size, shuffle_seed=seed),
+  steps_per_epoch = -(-splits.sizes["train"] // batch_size)
+  train = data.batches(splits.train, batch_size, shuffle_seed=seed)
+  if augment_pixels:
+    train = train.map(lambda x, y: (shift(x, augment_pixels, seed), y),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+  loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
+  if teacher is not None and distill > 0:
+    def pack(x, y):
+      probs = teacher(x, training=False)
+      return x, tf.concat([tf.cast(y, probs.dtype)[:, None], probs], axis=1)
+    train = train.map(pack)
+    loss, metrics = distillation_loss(distill, temperature), (packed_accuracy,)
+    validate_each_epoch = False  # validation labels are not packed
+  compile_model(model, learning_rate, steps_per_epoch * epochs,
+                int(round(warmup_epochs * steps_per_epoch)), loss, metrics)
+  return model.fit(train.prefetch(tf.data.AUTOTUNE),
                    validation_data=(data.batches(splits.validation, 256)
                                     if validate_each_epoch else None),
                    epochs=epochs, callbacks=list(callbacks), verbose=verbose)

@@ -1,0 +1,55 @@
+"""Training options offspring can use: distillation from the parent, warmup, shifted images."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from squish_tf import data, train
+from squish_tf.net import arch, model
+from squish_tf.train import trainer
+
+
+def test_shift_moves_images_by_at_most_the_pixels_asked_and_fills_with_zeros():
+  image = np.zeros((4, 16, 16, 3), np.float32)
+  image[:, 8, 8, :] = 1.0
+  moved = trainer.shift(tf.constant(image), 2, seed=3).numpy()
+  assert moved.shape == image.shape
+  for m in moved:
+    ys, xs = np.nonzero(m[..., 0])
+    assert len(ys) == 1 and abs(ys[0] - 8) <= 2 and abs(xs[0] - 8) <= 2
+  assert len({tuple(np.argwhere(m[..., 0])[0]) for m in moved}) > 1  # not all the same shift
+
+
+def test_distillation_loss_is_cross_entropy_plus_a_kl_that_vanishes_for_the_teacher():
+  probs = tf.constant([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+  labels = tf.constant([[0.0], [2.0]])
+  packed = tf.concat([labels, probs], axis=1)
+  ce = tf.keras.losses.sparse_categorical_crossentropy(tf.constant([0, 2]), probs).numpy()
+  np.testing.assert_allclose(trainer.distillation_loss(0.0, 2.0)(packed, probs).numpy(), ce,
+                             rtol=1e-5)
+  np.testing.assert_allclose(trainer.distillation_loss(1.0, 2.0)(packed, probs).numpy(), 0.0,
+                             atol=1e-5)
+  other = tf.constant([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]])
+  assert (trainer.distillation_loss(1.0, 2.0)(packed, other).numpy() > 0.1).all()
+
+
+def test_warmup_starts_at_zero_and_reaches_the_rate():
+  net = model.squeezenet(image_size=32, seed=0)
+  trainer.compile_model(net, 1e-3, decay_steps=100, warmup_steps=10)
+  schedule = net.optimizer.learning_rate if callable(net.optimizer.learning_rate) else (
+      net.optimizer._learning_rate)
+  assert float(schedule(0)) == pytest.approx(0.0, abs=1e-9)
+  assert float(schedule(10)) == pytest.approx(1e-3, rel=1e-3)
+  assert float(schedule(60)) < 1e-3
+
+
+def test_fit_with_a_teacher_warmup_and_shifts_trains():
+  splits = data.load("digits", image_size=32, seed=0)
+  spec = {k: max(4, v // 4) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
+  teacher = model.squeezenet(spec, image_size=32, seed=1)
+  student = model.squeezenet(spec, image_size=32, seed=2)
+  history = train.fit(student, splits, 2, 64, 1e-3, 0, verbose=0, teacher=teacher,
+                      distill=0.5, warmup_epochs=0.5, augment_pixels=2)
+  losses = history.history["loss"]
+  assert len(losses) == 2 and all(np.isfinite(losses)) and losses[1] < losses[0]
+  assert "packed_accuracy" in history.history

@@ -1,0 +1,98 @@
+"""Hardware-friendly widths and structured synthesis: multiples that hold, heredity, exactness."""
+
+import keras
+import numpy as np
+import pytest
+
+from squish_tf.evolve import genome, masking, selection, surgery, widths
+from squish_tf.evolve.loop import floor_for, milder, target_reached
+from squish_tf import config
+from squish_tf.net import arch, model
+
+
+@pytest.fixture(scope="module")
+def parent():
+  net = model.squeezenet(image_size=32, seed=2, dropout=0.0)
+  rng = np.random.default_rng(2)
+  weights = {n: (k, rng.normal(0.02, 0.2, size=b.shape).astype(np.float32))
+             for n, (k, b) in model.get_weights(net).items()}
+  return weights, genome.full_masks(weights)
+
+
+@pytest.mark.parametrize("mode,multiple", [("budget", 8), ("structured", 8), ("budget", 16),
+                                           ("structured", 4)])
+def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, multiple):
+  weights, full = parent
+  spec = arch.ancestor_spec(10)
+  first = genome.sample_offspring(weights, full, 0.9, 0.7, mode, genome.generation_rng(4, 1))
+  masks, _ = widths.round_to_multiple(spec, weights, full, first, multiple)  # a rounded parent
+  child = genome.sample_offspring(weights, masks, 0.9, 0.7, mode, genome.generation_rng(4, 2))
+  rounded, squished = widths.round_to_multiple(spec, weights, masks, child, multiple)
+  for layer in arch.CONV_LAYERS:
+    if layer != arch.HEAD:
+      assert squished.spec[layer] % multiple == 0, (layer, squished.spec[layer])
+    assert not (rounded[layer] & ~masks[layer]).any(), f"{layer}: revived a dead synapse"
+  net = model.squeezenet(image_size=32, dropout=0.0)
+  model.set_weights(net, weights)
+  masking.apply_masks(net, rounded)
+  small = model.squeezenet(squished.spec, image_size=32, dropout=0.0)
+  model.set_weights(small, squished.weights)
+  x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+  logits = lambda m: keras.Model(m.input, m.get_layer("pool10").output).predict(x, verbose=0)
+  np.testing.assert_allclose(logits(small), logits(net), atol=1e-4)
+
+
+def test_target_width_is_the_nearest_multiple_the_parent_allows():
+  assert widths.target(13, 64, 8) == 16 and widths.target(11, 64, 8) == 8
+  assert widths.target(3, 64, 8) == 8 and widths.target(12, 64, 8) == 8  # halves go down
+  assert widths.target(70, 64, 8) == 64 and widths.target(5, 5, 8) == 5
+
+
+def test_structured_synthesis_kills_whole_filters_only(parent):
+  weights, full = parent
+  child = genome.sample_offspring(weights, full, 0.5, 0.7, "structured",
+                                  genome.generation_rng(1, 1))
+  alive = kept = 0
+  for layer in arch.CONV_LAYERS:
+    if layer == arch.HEAD:
+      continue
+    filters = genome.alive_filters(child[layer])
+    assert child[layer][..., filters].all(), f"{layer}: a synapse died inside a live filter"
+    alive, kept = alive + filters.size, kept + filters.sum()
+  assert 0.6 < kept / alive < 0.8  # r_clu = 0.7 of each layer's filters, in expectation
+
+
+def test_coupled_group_strength_counts_the_synapses_that_read_a_filter(parent):
+  weights, full = parent
+  masks = {n: m.copy() for n, m in full.items()}
+  masks["fire3_squeeze1x1"][:, :, 5, :] = False  # nobody in fire3's squeeze reads fire2 ch 5
+  before = genome.group_strengths(weights, full)["fire2_expand1x1"]
+  after = genome.group_strengths(weights, masks)["fire2_expand1x1"]
+  assert after[5] < before[5] and np.allclose(np.delete(after, 5), np.delete(before, 5),
+                                                rtol=0.05)
+
+
+def test_tradeoff_selection_buys_the_smallest_within_tolerance():
+  spec = arch.ancestor_spec(10)
+  small = {**spec, "fire9_expand3x3": 128}
+  results = [{"offspring": 0, "top1_val": 0.90, "spec": spec},
+             {"offspring": 1, "top1_val": 0.897, "spec": small},
+             {"offspring": 2, "top1_val": 0.80, "spec": {**small, "fire8_expand3x3": 8}},
+             {"offspring": 3, "top1_val": -1.0, "spec": spec, "failed": "boom"}]
+  size = lambda r: arch.param_count(r["spec"])
+  assert selection.best(results, 0.5)["offspring"] == 0
+  assert selection.best(results, 0.5, "tradeoff", 0.005, size)["offspring"] == 1
+  assert selection.best(results, 0.5, "tradeoff", 0.2, size)["offspring"] == 2
+  assert selection.best(results, 0.95, "tradeoff", 0.005, size) is None
+
+
+def test_floors_milder_factors_and_targets():
+  cfg = config.EvolveConfig(accuracy_floor=0.5, max_accuracy_drop=0.015, target_size_kb=500,
+                            target_macs=2e6)
+  assert floor_for(cfg, 0.90) == pytest.approx(0.885)
+  assert floor_for(config.EvolveConfig(accuracy_floor=0.5), 0.90) == 0.5
+  assert [milder(0.9, r) for r in range(3)] == pytest.approx([0.9, 0.95, 0.975])
+  record = {"tflite_bytes": 600_000, "macs_release": 3e6, "latency_ms_p50_release_t1": 0.1}
+  assert target_reached(record, cfg) is None
+  assert "target_macs" in target_reached({**record, "macs_release": 1.5e6}, cfg)
+  assert "target_size_kb" in target_reached({**record, "tflite_bytes": 400_000}, cfg)
