@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from squish_tf.evolve import genome, masking, selection, surgery, widths
+from squish_tf.evolve import genome, masking, selection, widths
 from squish_tf.evolve.loop import floor_for, milder, target_reached
 from squish_tf import config
 from squish_tf.net import arch, model
