@@ -51,7 +51,7 @@ def test_no_surviving_filter_or_channel_should_have_been_removed():
     alive = genome.alive_filters(m)
     assert (alive | empty[layer]).all() or layer == "conv10", f"{layer} kept a dead filter"
     for consumer in arch.consumers(layer):
-      cols = surgery._input_slices(squished.spec, consumer)[layer]
+      cols = arch.input_slices(squished.spec, consumer)[layer]
       read = squished.masks[consumer][:, :, cols, :].any(axis=(0, 1, 3))
       assert (read | empty[layer]).all(), f"{layer} has a channel nobody reads"
     kernel = squished.weights[layer][0]
