@@ -403,6 +403,7 @@ def test_the_network_probe_times_out_instead_of_hanging(monkeypatch):
   def slow(*args, **kwargs):
     import time
     time.sleep(2)
+    raise OSError("timed out")  # a lookup that hangs, then fails
   monkeypatch.setattr(tfds_source.socket, "create_connection", slow)
   assert "no answer" in tfds_source.network_problem(("example.invalid", 443), timeout=0.2)
 
