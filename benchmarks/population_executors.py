@@ -25,6 +25,8 @@ flags.DEFINE_integer("generations", 2, "Generations after the ancestor.")
 flags.DEFINE_integer("population", 4, "Offspring per generation.")
 flags.DEFINE_integer("finetune_epochs", 2, "Fine-tuning epochs per offspring.")
 flags.DEFINE_float("accuracy_floor", 0.5, "Validation top-1 an offspring needs (0 for toy runs).")
+flags.DEFINE_float("max_accuracy_drop", None, "Relative floor (default: squish-evolve's; 1 for "
+                   "toy runs).")
 flags.DEFINE_string("results_dir", results.RESULTS_DIR, "Where the results files go.")
 FLAGS = flags.FLAGS
 TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec_b1",
@@ -71,6 +73,8 @@ def main(argv):
   cfg = config.EvolveConfig(image_size=FLAGS.image_size, generations=FLAGS.generations,
                             population=FLAGS.population, finetune_epochs=FLAGS.finetune_epochs,
                             accuracy_floor=FLAGS.accuracy_floor,
+                            **({} if FLAGS.max_accuracy_drop is None
+                               else {"max_accuracy_drop": FLAGS.max_accuracy_drop}),
                             ancestor=ancestor)
   rows = []
   for variant in FLAGS.variants:

@@ -19,7 +19,8 @@ from squish_tf.report import run_report, table2
 from squish_tf.rundir import RunDir
 
 TINY = dict(image_size=32, epochs=2, finetune_epochs=1, generations=2, bench_image_size=48,
-            accuracy_floor=0.0, r_syn=0.8, r_clu=0.8, seed=3, int8=True)
+            accuracy_floor=0.0, max_accuracy_drop=1.0, r_syn=0.8, r_clu=0.8, seed=3,
+            int8=True)
 TINY_FLAGS = [f"--{k}={v}" if not isinstance(v, bool) else f"--{k}" for k, v in TINY.items()]
 KEYS = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top1_tflite",
         "tflite_bytes", "tflite_gzip_bytes", "images_per_sec_b1", "images_per_sec_b32",

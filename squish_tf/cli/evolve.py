@@ -64,9 +64,10 @@ def define_flags() -> None:
                      "(fraction) an offspring may give up against the best one.")
   flags.DEFINE_enum("objective", d.objective, OBJECTIVES, "tradeoff: what smaller means; "
                     "latency is measured (batch 1, 1 thread, --image_size).")
-  flags.DEFINE_float("max_accuracy_drop", None, "Offspring must stay within this much "
-                     "validation top-1 (fraction) of the ancestor; generations retry with "
-                     "milder factors, then the run stops.")
+  flags.DEFINE_float("max_accuracy_drop", d.max_accuracy_drop, "Offspring must stay within "
+                     "this much validation top-1 (fraction) of the ancestor; generations retry "
+                     "with milder factors, then the run stops (1: no relative floor).",
+                     lower_bound=0, upper_bound=1)
   flags.DEFINE_integer("milder_retries", d.milder_retries, "Retries of a generation with "
                        "factors halfway to 1, when no offspring is within --max_accuracy_drop.",
                        lower_bound=0)
