@@ -12,18 +12,23 @@ def define_flags() -> None:
   flags.DEFINE_string("model", None, "Model name in models.json; the first one when unset.")
   flags.DEFINE_string("model_dir", None, "A model directory; overrides --tflite_dir/--model.")
   flags.DEFINE_string("out_dir", "android_demo/core/src/test/resources/golden",
-                      "Where to write the golden vectors.")
+                      "Where to write the golden vectors (replaced whole: one directory per "
+                      "released file of the model).")
 
 
 def main(argv):
   del argv
+  import os
+
   from squish_tf.report import golden
   model_dir = FLAGS.model_dir or golden.default_model_dir(FLAGS.tflite_dir, FLAGS.model)
-  manifest = golden.write_golden(model_dir, FLAGS.out_dir, golden.sample_images())
-  for entry in manifest["images"]:
-    top = ", ".join(f"{t['label']} {t['score']:.3f}" for t in entry["top3"])
-    print(f"{entry['name']:<20} {entry['width']}x{entry['height']}  top-3: {top}")
-  print(f"wrote {len(manifest['images'])} golden images for {model_dir} to {FLAGS.out_dir}")
+  images = golden.sample_images(release_dir=os.path.dirname(os.path.normpath(model_dir)))
+  for manifest in golden.write_golden(model_dir, FLAGS.out_dir, images):
+    print(f"{manifest['model']['file']} ({manifest['model']['precision']}):")
+    for entry in manifest["images"]:
+      top = ", ".join(f"{t['label']} {t['score']:.3f}" for t in entry["top3"])
+      print(f"  {entry['name']:<20} {entry['width']}x{entry['height']}  top-3: {top}")
+  print(f"wrote golden vectors for {model_dir} to {FLAGS.out_dir}")
 
 
 def run_main():
