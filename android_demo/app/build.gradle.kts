@@ -47,9 +47,11 @@ dependencies {
 }
 
 /**
- * Copies the published models (squish-report's tflite/ layout) into generated assets:
- * assets/models/models.json and assets/models/<dir>/{model.tflite,labels.txt,preprocess.json}.
- * Which models: the `squish.models` property (comma-separated names), or all of them.
+ * Copies the published models (squish-report's tflite/ layout, models.json format
+ * "squish_tf.models/2") into generated assets: assets/models/models.json and, per model,
+ * assets/models/<dir>/ with every listed .tflite (model.tflite, model_int8.tflite, ...), its
+ * labels and its preprocess.json. Which models: the `squish.models` property (comma-separated
+ * names), or all of them. A listed file that is missing fails the build with its name.
  */
 abstract class CopyModelsTask : DefaultTask() {
   @get:InputFiles
@@ -62,6 +64,9 @@ abstract class CopyModelsTask : DefaultTask() {
   @get:OutputDirectory
   abstract val outputDir: DirectoryProperty
 
+  /** The models.json format this app reads (org.squishtf.core.ModelIndex.FORMAT). */
+  private val modelsFormat = "squish_tf.models/2"
+
   @TaskAction
   fun copy() {
     val source = tfliteDir.get().asFile
@@ -69,35 +74,57 @@ abstract class CopyModelsTask : DefaultTask() {
     target.deleteRecursively()
     val index = source.resolve("models.json")
     if (!index.isFile) {
-      // Build anyway: the app then shows "no models bundled" and how to fix it.
+      // Build anyway: the app then says on screen that models.json is missing and how to fix it.
       logger.warn("squish: $index not found; the app will have no model. Publish models with " +
         "`squish-report --workdir=RUN --publish_dir=tflite` and rebuild.")
       return
     }
     @Suppress("UNCHECKED_CAST")
-    val entries = JsonSlurper().parse(index) as List<Map<String, Any?>>
-    val wanted = models.get().filter { it.isNotBlank() }
-    val chosen = if (wanted.isEmpty()) entries else entries.filter { (it["name"] as? String) in wanted }
+    val root = JsonSlurper().parse(index) as? Map<String, Any?>
+      ?: throw GradleException("$index is in the old list format; re-publish the models with " +
+        "the current squish-report (format $modelsFormat)")
+    if (root["format"] != modelsFormat) {
+      throw GradleException("$index has format ${root["format"]}, this app reads $modelsFormat; " +
+        "publish the models with a matching squish-report")
+    }
+    @Suppress("UNCHECKED_CAST")
+    val entries = root["models"] as? List<Map<String, Any?>> ?: emptyList()
     if (entries.isEmpty()) {
       throw GradleException("$index lists no models; re-publish with squish-report")
     }
-    val unknown = wanted - chosen.map { it["name"] as String }.toSet()
+    val wanted = models.get().filter { it.isNotBlank() }
+    val chosen = if (wanted.isEmpty()) entries else entries.filter { (it["name"] as? String) in wanted }
+    val unknown = wanted - chosen.map { it["name"] as? String }.toSet()
     if (unknown.isNotEmpty()) {
       throw GradleException("squish.models lists $unknown, not in $index; choose among " +
         entries.map { it["name"] })
     }
-    for (entry in chosen) {
-      val dir = entry["dir"] as String
-      for (name in listOf("model.tflite", "labels.txt", "preprocess.json")) {
-        val file = source.resolve(dir).resolve(name)
-        if (!file.isFile) {
-          throw GradleException("$file is missing; re-publish with squish-report")
-        }
-        file.copyTo(target.resolve(dir).resolve(name), overwrite = true)
-      }
+    val copies = chosen.flatMap { entry -> filesOf(index, entry) }
+    val missing = copies.filter { !it.first.isFile }
+    if (missing.isNotEmpty()) {
+      throw GradleException("missing ${missing.joinToString { it.first.path }} (listed in " +
+        "$index); re-publish with squish-report")
     }
-    target.resolve("models.json").writeText(JsonOutput.prettyPrint(JsonOutput.toJson(chosen)))
-    logger.lifecycle("squish: bundled ${chosen.map { it["name"] }} from $source")
+    for ((file, relative) in copies) {
+      file.copyTo(target.resolve(relative), overwrite = true)
+    }
+    target.resolve("models.json").writeText(
+      JsonOutput.prettyPrint(JsonOutput.toJson(root + ("models" to chosen))))
+    logger.lifecycle("squish: bundled ${copies.size} files of ${chosen.map { it["name"] }} from $source")
+  }
+
+  /** (source file, path under assets/models) for every file one models.json entry needs. */
+  private fun filesOf(index: File, entry: Map<String, Any?>): List<Pair<File, String>> {
+    fun text(key: String, map: Map<String, Any?> = entry): String =
+      map[key] as? String ?: throw GradleException("$index: model ${entry["name"]} lacks \"$key\"")
+    val dir = text("dir")
+    @Suppress("UNCHECKED_CAST")
+    val files = (entry["files"] as? List<Map<String, Any?>>).orEmpty().map { text("file", it) }
+    if (files.isEmpty()) {
+      throw GradleException("$index: model ${entry["name"]} lists no files")
+    }
+    val source = index.parentFile.resolve(dir)
+    return (files + text("labels") + text("preprocess")).map { source.resolve(it) to "$dir/$it" }
   }
 }
 

@@ -2,62 +2,49 @@ package org.squishtf.demo
 
 import android.content.res.AssetManager
 import java.io.FileNotFoundException
+import org.squishtf.core.BundleCheck
 import org.squishtf.core.Contract
-import org.squishtf.core.ContractException
-import org.squishtf.core.LabelException
 import org.squishtf.core.Labels
+import org.squishtf.core.ModelChoice
+import org.squishtf.core.ModelFileException
+import org.squishtf.core.ModelFiles
 import org.squishtf.core.ModelIndex
 
-/** A problem with the bundled model files, worded for the person holding the phone. */
-class BundleException(message: String, cause: Throwable? = null) : Exception(message, cause)
-
-/** One bundled model's files, read and checked (assets/models/<dir>/...). */
-class ModelBundle(val entry: ModelIndex.Entry, val contract: Contract, val labels: Labels) {
-  val modelAsset: String = "$ROOT/${entry.dir}/model.tflite"
+/**
+ * One bundled (model, precision) choice with its contract and labels, read from
+ * assets/models/<dir>/ and cross-checked. Every failure is a core exception
+ * (ModelFileException, ModelIndexException, ContractException, LabelException) that the core's
+ * ErrorMessages turns into the message on screen.
+ */
+class ModelBundle(val choice: ModelChoice, val contract: Contract, val labels: Labels) {
+  val modelAsset: String = choice.assetPath(ROOT)
 
   companion object {
     const val ROOT = "models"
 
     /** The models the build bundled (the copyModels task writes models/models.json). */
-    fun index(assets: AssetManager): List<ModelIndex.Entry> {
-      val text = try {
-        readText(assets, "$ROOT/models.json")
-      } catch (e: FileNotFoundException) {
-        throw BundleException("No models bundled (assets/$ROOT/models.json missing). Publish " +
-          "models to tflite/ with squish-report, then rebuild the app.", e)
-      }
-      return try {
-        ModelIndex.parse(text)
-      } catch (e: IllegalArgumentException) {
-        throw BundleException(e.message ?: "models.json is invalid", e)
-      }
+    fun index(assets: AssetManager): ModelIndex =
+      ModelIndex.parse(readText(assets, "$ROOT/models.json"))
+
+    /** Reads the choice's files and checks that they are the published ones and agree. */
+    fun load(assets: AssetManager, choice: ModelChoice): ModelBundle {
+      val model = readBytes(assets, modelPath(choice))
+      ModelFiles.verify("assets/${modelPath(choice)}", model, choice.file)
+      val contract = Contract.parse(readText(assets, choice.siblingPath(ROOT, choice.model.preprocess)))
+      val labels = Labels.parse(readText(assets, choice.siblingPath(ROOT, choice.model.labels)))
+      BundleCheck.check(choice.model, contract, labels)
+      return ModelBundle(choice, contract, labels)
     }
 
-    /** Reads a model's labels and contract; every failure says which file and what to do. */
-    fun load(assets: AssetManager, entry: ModelIndex.Entry): ModelBundle {
-      val dir = "$ROOT/${entry.dir}"
-      for (name in listOf("model.tflite", "labels.txt", "preprocess.json")) {
-        try {
-          assets.open("$dir/$name").close()
-        } catch (e: FileNotFoundException) {
-          throw BundleException("Model asset missing: assets/$dir/$name. Rebuild the app " +
-            "after publishing ${entry.name} to tflite/ (the copyModels task copies it).", e)
-        }
-      }
-      val contract = try {
-        Contract.parse(readText(assets, "$dir/preprocess.json"))
-      } catch (e: ContractException) {
-        throw BundleException("${entry.title}: ${e.message}", e)
-      }
-      val labels = try {
-        Labels.parse(readText(assets, "$dir/labels.txt"))
-      } catch (e: LabelException) {
-        throw BundleException("${entry.title}: ${e.message}", e)
-      }
-      return ModelBundle(entry, contract, labels)
+    private fun modelPath(choice: ModelChoice) = choice.assetPath(ROOT)
+
+    private fun readBytes(assets: AssetManager, path: String): ByteArray = try {
+      assets.open(path).use { it.readBytes() }
+    } catch (e: FileNotFoundException) {
+      throw ModelFileException("assets/$path", "is missing", e)
     }
 
     private fun readText(assets: AssetManager, path: String): String =
-      assets.open(path).use { it.readBytes().toString(Charsets.UTF_8) }
+      readBytes(assets, path).toString(Charsets.UTF_8)
   }
 }

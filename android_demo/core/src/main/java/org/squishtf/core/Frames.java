@@ -3,9 +3,11 @@ package org.squishtf.core;
 import java.nio.ByteBuffer;
 
 /**
- * Camera frames to upright ARGB pixels. CameraX's RGBA_8888 analysis output is one plane of
- * R, G, B, A bytes whose rows may be padded ({@code rowStride >= width * 4}); the frame must be
- * rotated clockwise by the reported {@code rotationDegrees} to appear upright.
+ * A whole camera frame to upright ARGB pixels: unpacks every pixel of the RGBA plane and
+ * rotates it clockwise by {@code rotationDegrees}. The app does not use it for inference: it
+ * converts every pixel (307,200 for 640x480) where the resize to 64x64 reads at most 16,384,
+ * which {@link FrameSampler} reads directly. It stays as the straightforward reference the
+ * sampler is tested against, and as the way to get a displayable image of a frame.
  */
 public final class Frames {
   private Frames() {}
@@ -13,17 +15,10 @@ public final class Frames {
   /** Upright ARGB pixels; the result is {@code width x height}, swapped for 90 and 270 degrees. */
   public static int[] rgbaToArgb(ByteBuffer rgba, int width, int height, int rowStride,
                                  int pixelStride, int rotationDegrees) {
-    if (pixelStride < 4 || rowStride < width * pixelStride) {
-      throw new IllegalArgumentException("bad strides: pixel " + pixelStride + ", row " + rowStride
-          + " for width " + width);
-    }
-    int r = ((rotationDegrees % 360) + 360) % 360;
-    if (r % 90 != 0) {
-      throw new IllegalArgumentException("rotation must be a multiple of 90, got " + rotationDegrees);
-    }
+    RgbaFrame frame = new RgbaFrame(rgba, width, height, rowStride, pixelStride, rotationDegrees);
+    int r = frame.rotationDegrees;
     int base = rgba.position();
-    int outW = (r == 90 || r == 270) ? height : width;
-    int outH = (r == 90 || r == 270) ? width : height;
+    int outW = frame.uprightWidth();
     int[] out = new int[width * height];
     for (int y = 0; y < height; y++) {
       int row = base + y * rowStride;

@@ -2,67 +2,64 @@ package org.squishtf.core;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** The bundled models, from tflite/models.json (a list of {name, dir, title?, top1?, bytes?}). */
+/**
+ * The bundled models, from models.json in format {@value #FORMAT} (written by squish-report
+ * and copied by the app's copyModels task). Strict about what the app needs (a missing or
+ * mistyped required key names where it is); unknown keys are ignored so newer writers can add
+ * fields.
+ */
 public final class ModelIndex {
-  /** One published model. */
-  public static final class Entry {
-    public final String name;
-    public final String dir;
-    public final String title;
-    /** Test top-1 from the report, or NaN when absent. */
-    public final double top1;
-    /** .tflite size in bytes, or -1 when absent. */
-    public final long bytes;
+  public static final String FORMAT = "squish_tf.models/2";
 
-    Entry(String name, String dir, String title, double top1, long bytes) {
-      this.name = name;
-      this.dir = dir;
-      this.title = title;
-      this.top1 = top1;
-      this.bytes = bytes;
-    }
+  public final List<ModelEntry> models;
 
-    @Override
-    public String toString() {
-      return title;
-    }
+  private ModelIndex(List<ModelEntry> models) {
+    this.models = Collections.unmodifiableList(models);
   }
 
-  private ModelIndex() {}
+  /** Every (model, file) pair, in file order: what the picker lists. */
+  public List<ModelChoice> choices() {
+    List<ModelChoice> out = new ArrayList<>();
+    for (ModelEntry m : models) {
+      for (ModelFile f : m.files) {
+        out.add(new ModelChoice(m, f));
+      }
+    }
+    return Collections.unmodifiableList(out);
+  }
 
-  public static List<Entry> parse(String json) {
+  public static ModelIndex parse(String json) {
     Object root;
     try {
       root = Json.parse(json);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("models.json is not valid JSON (" + e.getMessage() + ")");
+      throw JsonFields.fail("not valid JSON (" + e.getMessage() + ")");
     }
-    if (!(root instanceof List) || ((List<?>) root).isEmpty()) {
-      throw new IllegalArgumentException("models.json must be a non-empty list of models;"
-          + " publish models with squish-report and rebuild the app");
+    if (root instanceof List) {
+      throw JsonFields.fail("this is the old list format; this app reads \"" + FORMAT
+          + "\": re-publish the models with the current squish-report and rebuild the app");
     }
-    List<Entry> entries = new ArrayList<>();
-    for (Object item : (List<?>) root) {
-      if (!(item instanceof Map)) {
-        throw new IllegalArgumentException("models.json entries must be objects, got " + item);
+    if (!(root instanceof Map) || !FORMAT.equals(((Map<?, ?>) root).get("format"))) {
+      Object format = root instanceof Map ? ((Map<?, ?>) root).get("format") : root;
+      throw JsonFields.fail("format is " + JsonFields.describe(format) + " but this app reads \""
+          + FORMAT + "\"; publish the models with a matching squish-report, or update the app");
+    }
+    JsonFields f = new JsonFields(root, "models.json");
+    List<?> list = f.list("models", true);
+    List<ModelEntry> models = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      ModelEntry m = ModelEntry.parse(list.get(i), "models[" + i + "]");
+      if (!names.add(m.name)) {
+        throw JsonFields.fail("model name \"" + m.name + "\" appears twice");
       }
-      Map<?, ?> m = (Map<?, ?>) item;
-      Object name = m.get("name");
-      Object dir = m.get("dir");
-      if (!(name instanceof String) || !(dir instanceof String)) {
-        throw new IllegalArgumentException("models.json entry lacks a \"name\" or \"dir\": " + m);
-      }
-      Object title = m.get("title");
-      Object top1 = m.get("top1");
-      Object bytes = m.get("bytes");
-      entries.add(new Entry((String) name, (String) dir,
-          title instanceof String ? (String) title : (String) name,
-          top1 instanceof Double ? (Double) top1 : Double.NaN,
-          bytes instanceof Double ? ((Double) bytes).longValue() : -1));
+      models.add(m);
     }
-    return Collections.unmodifiableList(entries);
+    return new ModelIndex(models);
   }
 }

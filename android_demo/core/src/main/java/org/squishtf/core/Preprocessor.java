@@ -2,18 +2,16 @@ package org.squishtf.core;
 
 /**
  * ARGB pixels of any size to the model's float input, as {@code squish_tf.preprocess} does it:
- * the largest centred square (offsets {@code (h - s) / 2}, {@code (w - s) / 2}), bilinear resize
- * with half-pixel centres and no antialiasing (TensorFlow's {@code ResizeBilinear} with
- * {@code half_pixel_centers=True}, in float32), then {@code x = pixel * scale + offset}.
- * Alpha is ignored. Not thread-safe: it reuses its interpolation tables between frames.
+ * the largest centred square ({@link CropGeometry#centreSquare}), bilinear resize with
+ * half-pixel centres and no antialiasing (TensorFlow's {@code ResizeBilinear} in float32,
+ * {@link BilinearAxis}), then {@code x = pixel * scale + offset}. Alpha is ignored. The output
+ * is bit-for-bit TensorFlow's (the golden tests assert it). Camera frames take the cheaper
+ * {@link FrameSampler}, which gives the same bits. Not thread-safe: it reuses its table.
  */
 public final class Preprocessor {
   private final Contract contract;
   private final int size;
-  private int cachedSide = -1;
-  private int[] lower;
-  private int[] upper;
-  private float[] lerp;
+  private BilinearAxis axis;
 
   public Preprocessor(Contract contract) {
     this.contract = contract;
@@ -44,27 +42,23 @@ public final class Preprocessor {
       throw new IllegalArgumentException("output has " + out.length + " floats, need "
           + contract.inputLength());
     }
-    int side = Math.min(width, height);
-    int top = (height - side) / 2;
-    int left = (width - side) / 2;
-    tables(side);
+    PixelRect crop = CropGeometry.centreSquare(width, height);
+    BilinearAxis t = axis(crop.width());
     int rShift = contract.bgr ? 0 : 16;  // channel 0 of the model's input
     int bShift = contract.bgr ? 16 : 0;  // channel 2
     float[] scale = contract.scale;
     float[] offset = contract.offset;
     int i = 0;
     for (int y = 0; y < size; y++) {
-      int rowTop = (top + lower[y]) * width + left;
-      int rowBottom = (top + upper[y]) * width + left;
-      float dy = lerp[y];
+      int rowTop = (crop.top + t.lower[y]) * width + crop.left;
+      int rowBottom = (crop.top + t.upper[y]) * width + crop.left;
+      float dy = t.lerp[y];
       for (int x = 0; x < size; x++) {
-        int xl = lower[x];
-        int xu = upper[x];
-        float dx = lerp[x];
-        int tl = argb[rowTop + xl];
-        int tr = argb[rowTop + xu];
-        int bl = argb[rowBottom + xl];
-        int br = argb[rowBottom + xu];
+        float dx = t.lerp[x];
+        int tl = argb[rowTop + t.lower[x]];
+        int tr = argb[rowTop + t.upper[x]];
+        int bl = argb[rowBottom + t.lower[x]];
+        int br = argb[rowBottom + t.upper[x]];
         out[i] = mix(tl, tr, bl, br, rShift, dx, dy) * scale[0] + offset[0];
         out[i + 1] = mix(tl, tr, bl, br, 8, dx, dy) * scale[1] + offset[1];
         out[i + 2] = mix(tl, tr, bl, br, bShift, dx, dy) * scale[2] + offset[2];
@@ -73,33 +67,16 @@ public final class Preprocessor {
     }
   }
 
-  /** TensorFlow's order of operations: lerp along x on both rows, then along y. */
   private static float mix(int tl, int tr, int bl, int br, int shift, float dx, float dy) {
-    float a = (tl >> shift) & 0xff;
-    float b = (tr >> shift) & 0xff;
-    float c = (bl >> shift) & 0xff;
-    float d = (br >> shift) & 0xff;
-    float topRow = a + (b - a) * dx;
-    float bottomRow = c + (d - c) * dx;
-    return topRow + (bottomRow - topRow) * dy;
+    return BilinearAxis.interpolate((tl >> shift) & 0xff, (tr >> shift) & 0xff,
+        (bl >> shift) & 0xff, (br >> shift) & 0xff, dx, dy);
   }
 
-  /** Source rows/columns and weights for each output index; the crop is square, so one table. */
-  private void tables(int side) {
-    if (side == cachedSide) {
-      return;
+  /** The crop is square, so one table serves both axes; cached while the crop size stays. */
+  private BilinearAxis axis(int side) {
+    if (axis == null || axis.inSize != side) {
+      axis = new BilinearAxis(side, size);
     }
-    lower = new int[size];
-    upper = new int[size];
-    lerp = new float[size];
-    float scale = (float) side / (float) size;
-    for (int o = 0; o < size; o++) {
-      float in = ((float) o + 0.5f) * scale - 0.5f;  // half-pixel centres, in float32
-      float inFloor = (float) Math.floor(in);
-      lower[o] = Math.max((int) inFloor, 0);
-      upper[o] = Math.min((int) Math.ceil(in), side - 1);
-      lerp[o] = in - inFloor;
-    }
-    cachedSide = side;
+    return axis;
   }
 }

@@ -12,6 +12,20 @@ public final class Scores {
     return output == Contract.Output.LOGITS ? softmax(raw) : raw.clone();
   }
 
+  /**
+   * Throws unless every score is finite. A GPU computing in half precision can overflow and
+   * return NaN or infinity without any error; the first run checks this, so that counts as the
+   * GPU failing and the CPU takes over.
+   */
+  public static void requireFinite(float[] scores) {
+    for (int i = 0; i < scores.length; i++) {
+      if (Float.isNaN(scores[i]) || Float.isInfinite(scores[i])) {
+        throw new IllegalStateException("the model returned " + scores[i] + " for class " + i
+            + " of " + scores.length + "; its output cannot be trusted on this processor");
+      }
+    }
+  }
+
   /** Numerically stable softmax (subtracts the maximum first). */
   public static float[] softmax(float[] logits) {
     if (logits.length == 0) {

@@ -53,4 +53,18 @@ public class ScoresTest {
       // labels.txt does not belong to this model
     }
   }
+
+  @Test
+  public void requireFiniteRejectsNaNAndInfinity() {
+    Scores.requireFinite(new float[] {0f, 1f, -3e38f});
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+      try {
+        Scores.requireFinite(new float[] {0.5f, bad});
+        fail("accepted " + bad);
+      } catch (IllegalStateException expected) {
+        assertEquals("the model returned " + bad + " for class 1 of 2; its output cannot be"
+            + " trusted on this processor", expected.getMessage());
+      }
+    }
+  }
 }
