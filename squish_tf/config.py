@@ -17,7 +17,7 @@ INT8_GRANULARITIES = ("per_channel", "per_tensor")
 MAX_SEED = 2**32 - 1
 SYNTHESES = ("budget", "paper", "structured")
 SELECTIONS = ("accuracy", "tradeoff")
-OBJECTIVES = ("params", "macs", "latency")
+OBJECTIVES = ("params", "macs", "latency", "int8_size")
 # What squish-export writes (squish_tf.export.generation).
 EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 
@@ -81,6 +81,7 @@ class EvolveConfig(TrainConfig):
   target_size_kb: float | None = None  # stop at the first generation this small (float32)
   target_latency_ms: float | None = None  # ... this fast (batch 1, 1 thread, release size)
   target_macs: float | None = None  # ... with at most this many MACs at the release size
+  target_int8_kb: float | None = None  # ... whose int8 .tflite is this small (needs int8)
   distill: float = 0.0  # weight of distillation from the parent in fine-tuning (0: off)
   distill_temperature: float = 2.0
   warmup_epochs: float = 0.0  # linear learning-rate warmup before the cosine decay
@@ -115,9 +116,11 @@ class EvolveConfig(TrainConfig):
     if not 0.0 <= self.distill <= 1.0 or self.distill_temperature <= 0:
       raise UserError(f"--distill must be in [0, 1] and --distill_temperature > 0, got "
                       f"{self.distill}, {self.distill_temperature}")
-    for name in ("target_size_kb", "target_latency_ms", "target_macs"):
+    for name in ("target_size_kb", "target_latency_ms", "target_macs", "target_int8_kb"):
       if getattr(self, name) is not None and getattr(self, name) <= 0:
         raise UserError(f"--{name} must be > 0, got {getattr(self, name)}")
+    if self.target_int8_kb is not None and not self.int8:
+      raise UserError("--target_int8_kb needs the int8 file of every generation: add --int8")
     if self.offspring_init not in ("inherit", "scratch"):
       raise UserError(f"--offspring_init must be inherit or scratch, got {self.offspring_init!r}")
     if self.int8_granularity not in INT8_GRANULARITIES:

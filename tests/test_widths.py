@@ -96,3 +96,36 @@ def test_floors_milder_factors_and_targets():
   assert target_reached(record, cfg) is None
   assert "target_macs" in target_reached({**record, "macs_release": 1.5e6}, cfg)
   assert "target_size_kb" in target_reached({**record, "tflite_bytes": 400_000}, cfg)
+
+
+def test_int8_target_needs_int8_files_and_ends_the_run_at_its_size():
+  with pytest.raises(ValueError, match="--target_int8_kb needs .*--int8"):
+    config.EvolveConfig(target_int8_kb=100)
+  cfg = config.EvolveConfig(int8=True, target_int8_kb=100)
+  record = {"tflite_bytes": 600_000, "tflite_int8_bytes": 150_000}
+  assert target_reached(record, cfg) is None
+  assert "target_int8_kb" in target_reached({**record, "tflite_int8_bytes": 90_000}, cfg)
+  assert target_reached({**record, "tflite_int8_bytes": None}, cfg) is None  # int8 refused
+
+
+def test_int8_size_objective_is_the_bytes_of_the_offsprings_int8_file():
+  from squish_tf.evolve import loop
+  from squish_tf.export import int8
+  cfg = config.EvolveConfig(image_size=32, selection="tradeoff", objective="int8_size")
+  images = np.random.default_rng(0).random((4, 32, 32, 3), dtype=np.float32)
+  calls = []
+
+  def representative():
+    calls.append(1)
+    return images
+
+  size = loop._size(cfg, "linear", representative)
+  results = []
+  for divisor in (4, 8):
+    spec = {name: max(1, filters // divisor) for name, filters in arch.ancestor_spec(10).items()}
+    spec[arch.HEAD] = 10
+    net = model.squeezenet(spec, 10, image_size=32, seed=0)
+    results.append({"spec": spec, "weights": model.get_weights(net), "net": net})
+  wide, narrow = (size(r) for r in results)
+  assert narrow < wide and calls
+  assert narrow == len(int8.convert_int8(results[1]["net"], images))

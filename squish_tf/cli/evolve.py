@@ -63,7 +63,8 @@ def define_flags() -> None:
   flags.DEFINE_float("selection_tolerance", d.selection_tolerance, "tradeoff: validation top-1 "
                      "(fraction) an offspring may give up against the best one.")
   flags.DEFINE_enum("objective", d.objective, OBJECTIVES, "tradeoff: what smaller means; "
-                    "latency is measured (batch 1, 1 thread, --image_size).")
+                    "latency is measured (batch 1, 1 thread, --image_size); int8_size is the "
+                    "post-training int8 .tflite's bytes.")
   flags.DEFINE_float("max_accuracy_drop", d.max_accuracy_drop, "Offspring must stay within "
                      "this much validation top-1 (fraction) of the ancestor; generations retry "
                      "with milder factors, then the run stops (1: no relative floor).",
@@ -77,6 +78,8 @@ def define_flags() -> None:
                      "slow (batch 1, 1 thread, at --image_size).")
   flags.DEFINE_float("target_macs", None, "End at the first generation with at most this many "
                      "MACs at --image_size.")
+  flags.DEFINE_float("target_int8_kb", None, "End at the first generation whose int8 .tflite "
+                     "is at most this many KB (needs --int8).")
   flags.DEFINE_float("distill", d.distill, "Weight of distillation from the parent while an "
                      "offspring fine-tunes (0: off).", lower_bound=0, upper_bound=1)
   flags.DEFINE_float("distill_temperature", d.distill_temperature, "Distillation temperature.")
@@ -107,7 +110,8 @@ def main(argv):
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,
-      target_macs=FLAGS.target_macs, distill=FLAGS.distill,
+      target_macs=FLAGS.target_macs, target_int8_kb=FLAGS.target_int8_kb,
+      distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels)
   from squish_tf.evolve import executors, loop

@@ -10,6 +10,7 @@ resume or report.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 
 import keras
@@ -33,7 +34,7 @@ from squish_tf.train import distribute, provenance
 
 # Settings a resumed run may change without changing what the finished generations computed.
 RESUMABLE_CHANGES = ("generations", "threads", "strategy", "target_size_kb",
-                     "target_latency_ms", "target_macs")
+                     "target_latency_ms", "target_macs", "target_int8_kb")
 VERIFY_IMAGES = 64
 BENCH_SECONDS = 0.5  # per batch size at --bench_image_size; benchmarks/ measures side by side
 # Latency at the release size, batch 1: thousands of runs per round at small sizes, so the
@@ -129,10 +130,16 @@ def release_latency(tflite_path: str, image_size: int, threads: int | None) -> d
   return out
 
 
+def _representative(ds):
+  """int8 calibration images: the first of the training split."""
+  from squish_tf.export import int8
+  return data.as_numpy(ds.train, limit=int8.REPRESENTATIVE_IMAGES)[0]
+
+
 def _int8(net, ds, test, path: str, granularity: str) -> dict:
   """A verified post-training int8 file; one that fails verification is recorded as None."""
   from squish_tf.export import int8
-  representative = data.as_numpy(ds.train, limit=int8.REPRESENTATIVE_IMAGES)[0]
+  representative = _representative(ds)
   val_x, val_y = data.as_numpy(ds.validation)
   try:
     figures = int8.export_int8(net, representative, val_x, val_y, path, granularity=granularity)
@@ -199,7 +206,8 @@ def target_reached(record: dict, cfg) -> str | None:
   checks = (("target_size_kb", record["tflite_bytes"] / 1e3, "KB float32 .tflite"),
             ("target_latency_ms", record.get("latency_ms_p50_release_t1"),
              "ms at batch 1 on 1 thread"),
-            ("target_macs", record.get("macs_release"), "MACs"))
+            ("target_macs", record.get("macs_release"), "MACs"),
+            ("target_int8_kb", _kb(record.get("tflite_int8_bytes")), "KB int8 .tflite"))
   for name, value, unit in checks:
     goal = getattr(cfg, name)
     if goal is not None and value is not None and value <= goal:
@@ -207,12 +215,23 @@ def target_reached(record: dict, cfg) -> str | None:
   return None
 
 
-def _size(cfg, head: str):
-  """The objective of tradeoff selection, as a function of an offspring's result."""
+def _kb(n_bytes):
+  return None if n_bytes is None else n_bytes / 1e3
+
+
+def _size(cfg, head: str, representative):
+  """The objective of tradeoff selection, as a function of an offspring's result.
+  `representative()` gives the int8 calibration images (loaded only if needed)."""
   if cfg.objective == "params":
     return lambda r: arch.param_count(r["spec"])
   if cfg.objective == "macs":
     return lambda r: arch.macs(r["spec"], cfg.image_size)
+  if cfg.objective == "int8_size":
+    def int8_size(r):  # the file a phone ships: per-channel scales make it more than params
+      from squish_tf.export import int8
+      net = _network(cfg, r["spec"], r["weights"], head)
+      return len(int8.convert_int8(net, representative(), granularity=cfg.int8_granularity))
+    return int8_size
 
   def latency(r):  # measured: widths that suit the vector unit run faster per MAC
     import tempfile
@@ -225,7 +244,8 @@ def _size(cfg, head: str):
   return latency
 
 
-def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float):
+def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float,
+               representative):
   """Draws, fine-tunes and selects this generation's parent; with --max_accuracy_drop,
   retries with milder factors while no offspring is fit. Returns (best or None, every
   result, the factors of the last attempt, retries used, summed phase seconds)."""
@@ -248,7 +268,7 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
       raise RuntimeError(f"generation {generation}: every offspring failed (first: "
                          f"{results[0]['failed']}); rerun with --resume to retry it")
     best = selection.best(results, floor, cfg.selection, cfg.selection_tolerance,
-                          _size(cfg, head))
+                          _size(cfg, head, representative))
     if best is not None:
       return best, every, run_cfg, retry, clock
     if retry < retries:
@@ -312,6 +332,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     logging.info("this run stopped at generation %s: %s", state.get("generation"),
                  state["stopped"])
   floor = floor_for(cfg, records[0]["top1_val"])
+  representative = functools.cache(lambda: _representative(ds))  # for --objective=int8_size
   parent, parent_masks = _load_generation(rundir, done[-1])
   for generation in range(done[-1] + 1, cfg.generations + 1):
     if state.get("stopped"):
@@ -320,7 +341,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")
     best, results, factors, retries, clock = _offspring(cfg, executor, parent, parent_masks,
-                                                        generation, floor)
+                                                        generation, floor, representative)
     if best is None:
       state = {"stopped": _stop_message(cfg, floor, results, factors), "generation": generation}
       rundir.write_state(state)
