@@ -4,6 +4,7 @@ The figures mean nothing at this size; what is checked is that each script still
 against the package and writes what its README promises.
 """
 
+import glob
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_EVOLUTION = ["--generations=1", "--image_size=32", "--epochs=1", "--finetune_epochs=1",
-                 "--bench_image_size=32", "--accuracy_floor=0"]
+                 "--bench_image_size=32", "--accuracy_floor=0", "--max_accuracy_drop=1"]
 
 
 def run_script(name, *args, timeout=900):
@@ -53,8 +54,52 @@ def test_population_executors(tmp_path):
   out = str(tmp_path / "results")
   run_script("population_executors.py", f"--workdir={tmp_path / 'pop'}", f"--results_dir={out}",
              "--image_size=32", "--ancestor_epochs=1", "--generations=1", "--population=2",
-             "--finetune_epochs=1", "--variants=local", "--accuracy_floor=0")
+             "--finetune_epochs=1", "--variants=local", "--accuracy_floor=0",
+             "--max_accuracy_drop=1")
   figures, text = results(out, "population_executors")
   [row] = figures["runs"]
   assert row["variant"] == "local" and row["selected"] in ([0], [1])
   assert "local" in text
+
+
+PARETO_TOY = ["--dataset=digits", "--seeds=0", "--max_models=1", "--max_drop=1",
+              "--bench_seconds=0.05", "--bench_rounds=1",
+              "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0",
+              "--methods=evolution,l1_iterative,tfmot"]
+
+
+def test_pareto(tmp_path):
+  """pareto.py end to end on digits, 1 generation of 1 epoch, with a baseline made in steps
+  from the ancestor and one made in a legacy-Keras process; the other pieces are tested in
+  test_peers.py. Then --measure_only reuses every piece, and the plots are redrawn from the
+  JSON alone."""
+  workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
+  args = [f"--workdir={workdir}", f"--results_dir={out}", *PARETO_TOY]
+  run_script("pareto.py", *args, timeout=600)
+  figures, text = results(out, "pareto")
+  assert figures["config"]["overrides"] == {"generations": 1, "epochs": 1,
+                                            "finetune_epochs": 1, "accuracy_floor": 0.0}
+  points = {(p["method"], p["index"]): p for p in figures["points"]}
+  assert set(points) == {("evolution", 0), ("evolution", 1), ("l1_iterative", 1), ("tfmot", 1)}
+  assert points["evolution", 1]["budget_epochs"] == 2 and points["tfmot", 1]["budget_epochs"] == 1
+  tfmot = points["tfmot", 1]
+  assert tfmot["size_bytes"] == tfmot["float_gzip_bytes"] and tfmot["int8_path"] is None
+  for e in figures["aggregates"]:
+    assert e["n_seeds"] == 1 and 0 <= e["top1_test"]["mean"] <= 1
+    assert e["latency_ms_p50_float_t1"]["mean"] > 0 and e["latency_ms_p50_float_tall"]["n"] == 1
+  assert figures["aggregates"][0]["size_vs_ancestor"]["mean"] == 1.0
+  assert "| method | point | n |" in text and "## How it was measured" in text
+  pngs = [os.path.join(out, f"pareto_{kind}.png") for kind in ("size", "latency")]
+  assert all(os.path.getsize(p) > 0 for p in pngs)
+
+  made = {p: os.path.getmtime(p) for p in glob.glob(os.path.join(workdir, "seed_0", "*", "*"))}
+  run_script("pareto.py", *args, "--measure_only", timeout=300)
+  again, _ = results(out, "pareto")
+  assert made == {p: os.path.getmtime(p) for p in made}  # nothing trained or written again
+  assert [p["top1_test"] for p in again["points"]] == [p["top1_test"] for p in figures["points"]]
+  for p in pngs:
+    os.remove(p)
+  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+  import pareto
+  pareto.replot(out, "pareto")
+  assert all(os.path.isfile(p) for p in pngs)

@@ -1,0 +1,320 @@
+"""The outputs of benchmarks/pareto.py: points aggregated over seeds, the markdown table and
+summary, and the two front plots (top-1 against size, against latency).
+
+Imported by pareto.py; `replot` rewrites the .md and .png from a results .json alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+import peers  # benchmarks/peers.py (pareto.py puts this directory on sys.path)
+import results  # benchmarks/results.py
+
+# The methods, in the order tables and plots show them.
+
+METHODS = ("evolution", "scratch", "width", "l1_oneshot", "l1_iterative", "tfmot", "mobilenet")
+LABELS = {"evolution": "evolution", "scratch": "same architecture from scratch",
+          "width": "SqueezeNet v1.1 x width", "l1_oneshot": "L1 filter pruning (one-shot)",
+          "l1_iterative": "L1 filter pruning (iterative)", "tfmot": "tfmot magnitude pruning",
+          "mobilenet": "MobileNetV3-Small"}
+
+# Figures averaged over seeds: every point carries mean, std and n for each.
+FIGURES = ("generation", "budget_epochs", "params_total", "params_nonzero", "macs",
+           "top1_val", "top1_test", "top1_test_int8", "float_bytes", "float_gzip_bytes",
+           "int8_bytes", "int8_gzip_bytes", "size_bytes")
+LATENCY_KEYS = tuple(f"latency_ms_p{q}_{prec}_{t}" for prec in ("float", "int8")
+                     for t in ("t1", "tall") for q in (10, 50, 90))
+RATIOS = {"size_vs_ancestor": ("size_bytes", "float_bytes"),
+          "int8_size_vs_ancestor": ("int8_bytes", "float_bytes"),
+          "latency_t1_vs_ancestor": ("latency_ms_p50_float_t1", "latency_ms_p50_float_t1"),
+          "latency_tall_vs_ancestor": ("latency_ms_p50_float_tall", "latency_ms_p50_float_tall"),
+          "int8_latency_t1_vs_ancestor": ("latency_ms_p50_int8_t1", "latency_ms_p50_float_t1")}
+
+
+
+# --- Aggregates over seeds -----------------------------------------------------------------
+
+def aggregate(points: list[dict], methods) -> list[dict]:
+  """One entry per (method, index): mean, std (over seeds, ddof 1) and n of every figure."""
+  groups = {}
+  for p in points:
+    groups.setdefault((p["method"], str(p["index"])), []).append(p)
+  order = {m: i for i, m in enumerate(methods)}
+  out = []
+  for (method, index), group in sorted(groups.items(), key=lambda kv: _order(kv[0], order)):
+    entry = {"method": method, "index": index, "label": label(method, index, group),
+             "n_seeds": len(group), "seeds": sorted(p["seed"] for p in group)}
+    for key in FIGURES + LATENCY_KEYS + tuple(RATIOS):
+      entry[key] = summary([p.get(key) for p in group])
+    out.append(entry)
+  return out
+
+
+def _order(key, order):
+  method, index = key
+  return (order.get(method, len(order)), int(index) if index.isdigit() else 0, index)
+
+
+def summary(values: list) -> dict | None:
+  values = [float(v) for v in values if v is not None]
+  if not values:
+    return None
+  std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+  return {"mean": float(np.mean(values)), "std": std, "n": len(values)}
+
+
+def label(method: str, index: str, group: list[dict]) -> str:
+  if method == "evolution":
+    names = {p.get("squishednet") for p in group} - {None}
+    return f"gen {index}" + (f" ({', '.join(sorted(names))})" if names else "")
+  if method == "mobilenet":
+    return f"alpha {index}" if index[0].isdigit() else index
+  return f"matched to SquishedNet-{index}"
+
+
+def describe(entry: dict) -> str:
+  """A point in words: its method and which point of it."""
+  if entry["method"] == "mobilenet":
+    return f"{LABELS['mobilenet']} {entry['label']}"
+  return f"{LABELS[entry['method']]} {entry['label']}" if entry["method"] == "evolution" \
+      else f"{LABELS[entry['method']]} ({entry['label']})"
+
+
+# --- Outputs -------------------------------------------------------------------------------
+
+def _pm(entry: dict, key: str, scale: float = 1.0, digits: int = 1) -> str:
+  s = entry.get(key)
+  if s is None:
+    return "-"
+  text = f"{s['mean'] * scale:,.{digits}f} ± {s['std'] * scale:,.{digits}f}"
+  return text if s["n"] == entry["n_seeds"] else f"{text} (n={s['n']})"
+
+
+def markdown_table(aggregates: list[dict]) -> str:
+  from squish_tf.report.table2 import markdown_table as table
+  head = ["method", "point", "n", "params", "MMACs", "float32 KB", "int8 KB",
+          "top-1 float32 %", "top-1 int8 %", "p50 ms 1 thr", "p50 ms all", "int8 p50 ms 1 thr",
+          "size vs gen 0", "1-thr latency vs gen 0"]
+  rows = [[LABELS[e["method"]], e["label"], str(e["n_seeds"]),
+           _pm(e, "params_total", 1e-3, 1) + " k", _pm(e, "macs", 1e-6, 2),
+           _pm(e, "size_bytes", 1e-3), _pm(e, "int8_bytes", 1e-3),
+           _pm(e, "top1_test", 100), _pm(e, "top1_test_int8", 100),
+           _pm(e, "latency_ms_p50_float_t1", 1, 3), _pm(e, "latency_ms_p50_float_tall", 1, 3),
+           _pm(e, "latency_ms_p50_int8_t1", 1, 3), _pm(e, "size_vs_ancestor", 1, 3),
+           _pm(e, "latency_t1_vs_ancestor", 1, 3)] for e in aggregates]
+  return table(head, rows)
+
+
+def _mean(entry: dict, key: str):
+  s = entry.get(key)
+  return None if s is None else s["mean"]
+
+
+def front_summary(aggregates: list[dict], x_key: str, unit: str, scale: float) -> list[str]:
+  """Per band of x (powers of 2), the most accurate method, and how evolution fares there."""
+  pts = [e for e in aggregates if _mean(e, x_key) and _mean(e, "top1_test") is not None]
+  if not pts:
+    return ["no points"]
+  lines = []
+  lows = sorted({2.0 ** np.floor(np.log2(_mean(e, x_key) * scale)) for e in pts})
+  for low in lows:
+    band = [e for e in pts if low <= _mean(e, x_key) * scale < 2 * low]
+    best = max(band, key=lambda e: _mean(e, "top1_test"))
+    evo = [e for e in band if e["method"] == "evolution"]
+    line = (f"{low:g}-{2 * low:g} {unit}: best {describe(best)}, "
+            f"{100 * _mean(best, 'top1_test'):.1f}%")
+    if best["method"] != "evolution" and evo:
+      e = max(evo, key=lambda e: _mean(e, "top1_test"))
+      gap = _mean(best, "top1_test") - _mean(e, "top1_test")
+      spread = max(best["top1_test"]["std"], e["top1_test"]["std"])
+      line += (f"; evolution loses by {100 * gap:.1f} points (its best here: {e['label']}, "
+               f"{100 * _mean(e, 'top1_test'):.1f}%"
+               + (", within the seeds' spread" if gap <= spread else "") + ")")
+    elif not evo:
+      line += "; no evolution point here"
+    lines.append(line)
+  return lines
+
+
+def dominated_generations(aggregates: list[dict], x_key: str) -> list[str]:
+  """Evolution points some other method beats on both axes (means)."""
+  out = []
+  others = [e for e in aggregates if e["method"] != "evolution" and _mean(e, x_key)]
+  for e in aggregates:
+    if e["method"] != "evolution" or not _mean(e, x_key):
+      continue
+    beaters = [o for o in others if _mean(o, x_key) <= _mean(e, x_key)
+               and _mean(o, "top1_test") > _mean(e, "top1_test")]
+    if beaters:
+      out.append(f"{e['label']} by " + ", ".join(sorted({LABELS[o['method']] for o in beaters})))
+  return out
+
+
+def markdown(result: dict) -> str:
+  c, agg = result["config"], result["aggregates"]
+  evo = c["evolve_config"]
+  lat = result["latency"]
+  notes = [
+      f"Data: `{c['dataset']}` ({result['split_sizes']['train']:,} training images, "
+      f"{result['split_sizes']['validation']:,} validation, {result['split_sizes']['test']:,} "
+      f"test), at {c['image_size']}x{c['image_size']} (the release size): training, top-1 and "
+      f"timing. Seeds {', '.join(map(str, c['seeds']))}: each its own split of the training "
+      f"images, evolution and peers. Top-1 on the test split through LiteRT; the test split "
+      f"is read for nothing else. Every figure is the mean ± std over seeds (n = seeds).",
+      "Evolution: EvolveConfig's defaults"
+      + (f" with {', '.join(f'{k}={v}' for k, v in c['overrides'].items())}"
+         if c["overrides"] else "")
+      + f": ancestor {evo['epochs']} epochs (E), {evo['generations']} generations of "
+      f"{evo['population']} offspring (P) fine-tuned {evo['finetune_epochs']} epochs (F), "
+      f"batch {evo['batch_size']}, Adam {evo['learning_rate']} with cosine decay, "
+      f"{evo['int8_granularity']} int8. SquishedNets named as squish-report does (validation "
+      f"top-1 within {c['max_drop']} of the ancestor, at most {c['max_models']} per seed).",
+      "Budgets (epochs over the same training split): the evolution spent B_g = E + g·F·P "
+      "to reach generation g (every offspring trained counts, retries included). Matched to "
+      "SquishedNet-k of a seed (generation g): `scratch` "
+      "(its architecture) and `width` (every filter count x alpha, rounded, alpha by "
+      "bisection to its parameter count) train B_g from scratch; `l1_oneshot` removes the "
+      "trained ancestor's weakest filters (L1 norm) in every conv layer but conv10, through "
+      "squish_tf's surgery, to its parameter count (fraction by bisection) and fine-tunes "
+      "B_g - E; `l1_iterative` does so in g steps of equal ratio, fine-tuning F·P after each; "
+      "`tfmot` (smallest SquishedNet only) prunes the ancestor with `prune_low_magnitude` "
+      "in g stages to each generation's share of dead parameters, B_g - E epochs in all; its "
+      "file is dense, so its size is the gzipped file. MobileNetV3-Small (keras.applications, "
+      "weights=None, inputs rescaled to [-1, 1], batch-norm momentum "
+      f"{peers.BN_MOMENTUM} and batch norms re-estimated after training) trains E epochs, the "
+      "ancestor's budget.",
+      "Files: float32 .tflite verified against Keras on validation images; int8 post-"
+      "training, calibrated on training images, kept only if it agrees with the float model "
+      "on 95% of the validation images (a refused file is '-'). tfmot int8: "
+      + result["notes"]["tfmot_int8"] + ".",
+      f"Latency: every file of every seed timed in one process, interleaved "
+      f"(squish_tf.bench.litert_bench), batch 1, {lat['image_size']}x{lat['image_size']}, on "
+      f"1 thread and on all {lat['threads']['tall']} cores, {lat['rounds']} rounds of "
+      f"{lat['seconds_per_file']} s per file; p50 shown (p10/p90 in the JSON). Ratios are to "
+      f"the same seed's ancestor's float32 file, then averaged.",
+  ]
+  train = result["split_sizes"]["train"]
+  notes.insert(3, "SquishedNets matched, per seed: " + "; ".join(
+      f"seed {seed}: " + (", ".join(
+          f"{n['name']} = gen {n['generation']}, {n['params_total']:,} parameters, B_g = "
+          f"{n['budget_epochs']} epochs x {train:,} images" for n in named) or "none")
+      for seed, named in result["squishednets"].items()) + ".")
+  summary_lines = (
+      ["**Size front** (x = float32 .tflite; tfmot gzipped):"]
+      + [f"- {s}" for s in front_summary(agg, "size_bytes", "KB", 1e-3)]
+      + ["", "**Latency front** (batch 1, 1 thread):"]
+      + [f"- {s}" for s in front_summary(agg, "latency_ms_p50_float_t1", "ms", 1.0)])
+  for name, key in (("size", "size_bytes"), ("1-thread latency", "latency_ms_p50_float_t1")):
+    lost = dominated_generations(agg, key)
+    if lost:
+      summary_lines += ["", f"Generations beaten on {name} and top-1 at once: "
+                        + "; ".join(lost) + "."]
+  stages = ", ".join(f"{k} {v / 60:.1f} min" for k, v in result["stage_seconds"].items())
+  name = result["name"]
+  return "\n\n".join([
+      f"# Pareto fronts: evolution against its baselines ({c['tag']})",
+      f"`{result['command']}` ({result['wall_seconds'] / 60:.1f} min this invocation: "
+      f"{stages}).",
+      *(["**--quick: a smoke run at toy size; its figures mean nothing.**"]
+        if c["quick"] else []),
+      "## Summary (means over seeds)\n\n" + "\n".join(summary_lines),
+      "## Every point\n\n" + markdown_table(agg),
+      "## How it was measured\n\n" + "\n".join(f"- {n}" for n in notes),
+      f"![top-1 against size]({name}_size.png)\n\n![top-1 against latency]({name}_latency.png)",
+  ]) + "\n"
+
+
+def front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+  """The (x, y) no other point beats with a smaller x and a higher y, by x."""
+  out = []
+  for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
+    if not out or y > out[-1][1]:
+      out.append((x, y))
+  return out
+
+
+def plot(aggregates: list[dict], x_key: str, int8_key: str, scale: float, xlabel: str,
+         title: str, path: str) -> None:
+  """Test top-1 against x (times `scale`), log x, error bars over seeds; int8 hollow; each
+  method's points joined in order (generations, SquishedNet-k); the front of all float32
+  points in grey; the ancestor, SquishedNets and MobileNet variants named."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  import matplotlib.ticker as ticker
+  fig, ax = plt.subplots(figsize=(10, 6.5))
+  colours = {m: plt.get_cmap("tab10")(i) for i, m in enumerate(METHODS)}
+  xs, floats = [], []
+  for method in METHODS:
+    for key, y_key, hollow in ((x_key, "top1_test", False), (int8_key, "top1_test_int8", True)):
+      pts = [e for e in aggregates if e["method"] == method and _mean(e, key)
+             and _mean(e, y_key) is not None]
+      if not pts:
+        continue
+      x = [scale * _mean(e, key) for e in pts]
+      y = [100 * _mean(e, y_key) for e in pts]
+      xs += x
+      floats += [] if hollow else list(zip(x, y))
+      ax.errorbar(x, y, xerr=[scale * e[key]["std"] for e in pts],
+                  yerr=[100 * e[y_key]["std"] for e in pts], color=colours[method], marker="o",
+                  ms=6, lw=0 if method == "mobilenet" else 0.7, ls=":" if hollow else "-",
+                  elinewidth=0.8, capsize=2, mfc="white" if hollow else colours[method],
+                  label=LABELS[method] + (", int8" if hollow else ""))
+      for e, xy in zip(pts, zip(x, y)):
+        name = _short_name(e)
+        if name and not hollow:
+          ax.annotate(name, xy, textcoords="offset points", xytext=(4, 4), fontsize=7,
+                      color=colours[method])
+  if floats:
+    fx, fy = zip(*front(floats))
+    ax.step(fx, fy, where="post", color="grey", lw=1.2, ls="--", alpha=0.6,
+            label="front of all float32 points")
+  ax.set_xscale("log")
+  if xs:  # a handful of plain labels, whatever the range (log ticks label only decades)
+    ticks = sorted({float(f"{v:.2g}") for v in np.geomspace(min(xs), max(xs), 6)})
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+  ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+  ax.set_xlabel(xlabel + " (log scale)")
+  ax.set_ylabel("test top-1 (%, LiteRT)")
+  ax.grid(alpha=0.3, which="both")
+  ax.set_title(title, fontsize=10)
+  ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def _short_name(entry: dict) -> str | None:
+  """What a point is called on the plots: the ancestor, SN-k, a MobileNet variant."""
+  if entry["method"] == "mobilenet":
+    return entry["index"]
+  if entry["method"] == "evolution" and entry["index"] == "0":
+    return "ancestor"
+  if entry["method"] == "evolution" and "SquishedNet" in entry["label"]:
+    return entry["label"].split("(")[1].rstrip(")").replace("SquishedNet", "SN")
+  return None
+
+
+def write_outputs(result: dict, results_dir: str) -> None:
+  name, agg = result["name"], result["aggregates"]
+  results.write(name, result, results_dir=results_dir, markdown=markdown(result))
+  seeds = f"mean ± std over {len(result['config']['seeds'])} seed(s)"
+  plot(agg, "size_bytes", "int8_bytes", 1e-3, "KB of the .tflite (float32; tfmot gzipped)",
+       f"Top-1 against size ({seeds}); hollow: int8 files",
+       os.path.join(results_dir, f"{name}_size.png"))
+  plot(agg, "latency_ms_p50_float_t1", "latency_ms_p50_int8_t1", 1.0,
+       "p50 latency, batch 1, 1 thread (ms)",
+       f"Top-1 against latency ({seeds}); hollow: int8 files",
+       os.path.join(results_dir, f"{name}_latency.png"))
+
+
+def replot(results_dir: str, name: str) -> None:
+  from squish_tf import files
+  from squish_tf.errors import UserError
+  path = os.path.join(results_dir, f"{name}.json")
+  if not os.path.exists(path):
+    raise UserError(f"--replot: {path} does not exist; run pareto.py without --replot first")
+  write_outputs(files.read_json(path), results_dir)

@@ -1,0 +1,168 @@
+"""The baselines of benchmarks/pareto.py at toy size: peers.py's algorithms, and the pieces
+pareto.py trains from them that its own toy run (test_benchmarks.py) leaves out."""
+
+import functools
+import os
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from squish_tf import config
+from squish_tf.evolve import genome, masking
+from squish_tf.net import arch, model
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "benchmarks"))
+import pareto  # noqa: E402
+import peers  # noqa: E402
+
+
+def test_keras_macs_counts_what_arch_counts():
+  for spec in (arch.ancestor_spec(10), peers.width_spec(0.3, 10)):
+    for size in (32, 64):
+      assert peers.keras_macs(model.squeezenet(spec, image_size=size)) == arch.macs(spec, size)
+  # Howard et al. 2019, Table 3: MobileNetV3-Small, 56 M multiply-adds at 224x224.
+  macs = peers.keras_macs(peers.mobilenet_v3_small(224, 1000))
+  assert abs(macs - 56e6) / 56e6 < 0.02
+
+
+def test_closest_finds_the_nearest_step_either_way():
+  assert int(10 * peers.closest(lambda x: int(10 * x), 3.4, 0.0, 1.0)) == 3
+  x = peers.closest(lambda x: 10 - int(10 * x), 6.6, 0.0, 1.0)
+  assert 10 - int(10 * x) == 7
+
+
+def test_matched_width_scales_every_layer_but_the_head():
+  target = 200_000
+  spec, alpha = peers.matched_width(target, 10)
+  assert spec == peers.width_spec(alpha, 10) and spec[arch.HEAD] == 10
+  assert abs(arch.param_count(spec) - target) / target < 0.01
+  assert spec["fire9_expand3x3"] == round(256 * alpha)
+  assert peers.width_spec(1.0, 10) == arch.ancestor_spec(10)
+
+
+def test_l1_pruning_removes_the_weakest_filters_through_surgery():
+  net = model.squeezenet(image_size=32, seed=0)
+  weights = model.get_weights(net)
+  for name, (kernel, bias) in weights.items():  # non-zero biases: surgery must carry them
+    weights[name] = (kernel, np.full_like(bias, 0.01))
+  full = genome.full_masks(weights)
+  target = 300_000
+  squished, fraction = peers.l1_prune_to(arch.ancestor_spec(10), weights, full, target)
+  assert abs(arch.param_count(squished.spec) - target) / target < 0.02
+  norms = np.abs(weights["conv1"][0]).sum(axis=(0, 1, 2))
+  strongest = np.sort(np.argsort(norms)[-squished.spec["conv1"]:])
+  np.testing.assert_array_equal(squished.kept["conv1"], strongest)
+  assert squished.spec[arch.HEAD] == 10 and 0 < fraction < 1
+  # The squished network computes what the ancestor with the dead filters masked computes.
+  masked = model.squeezenet(image_size=32, seed=0)
+  model.set_weights(masked, weights)
+  masking.apply_masks(masked, peers.l1_dead_masks(weights, full, fraction))
+  small = model.squeezenet(squished.spec, image_size=32)
+  model.set_weights(small, squished.weights)
+  images = np.random.default_rng(0).random((4, 32, 32, 3), dtype=np.float32)
+  np.testing.assert_allclose(small(images), masked(images), atol=1e-5)
+
+
+def test_iterative_targets_shrink_by_the_same_ratio_to_the_end():
+  assert peers.iterative_targets(1000, 100, 2) == [316, 100]
+  assert peers.iterative_targets(1000, 500, 1) == [500]
+
+
+def test_mobilenet_variants_build_at_32_and_recalibrate_their_batch_norms():
+  images = np.random.default_rng(0).random((16, 32, 32, 3), dtype=np.float32)
+  train = tf.data.Dataset.from_tensor_slices((images, np.zeros(16)))
+  for variant, (alpha, minimalistic) in peers.MOBILENET_VARIANTS.items():
+    net = peers.mobilenet_v3_small(32, 10, alpha, minimalistic)
+    assert net.output_shape == (None, 10), variant
+  norms = [layer for layer in net.layers if isinstance(layer, keras.layers.BatchNormalization)]
+  assert {layer.momentum for layer in norms} == {peers.BN_MOMENTUM}
+  before = norms[0].moving_mean.numpy().copy()
+  peers.recalibrate_batch_norm(net, train, 8)
+  assert not np.allclose(norms[0].moving_mean.numpy(), before)
+  assert {layer.momentum for layer in norms} == {peers.BN_MOMENTUM}
+
+
+def toy_plan(**changes) -> pareto.Plan:
+  fields = {"dataset": "digits", "image_size": 32, "seeds": (0,), "methods": pareto.METHODS,
+            "overrides": {}, "tag": "default", "mobilenet": ("minimalistic",), "max_drop": 0.02,
+            "max_models": 2, "bench_seconds": 0.05, "bench_rounds": 1, "quick": False,
+            "workdir": "", "results_dir": "", "command": ""}
+  return pareto.Plan(**{**fields, **changes})
+
+
+def toy_run(tmp_path, records, named, **cfg) -> pareto.SeedRun:
+  cfg = config.EvolveConfig(dataset="digits", image_size=32, bench_image_size=32, int8=True,
+                            **cfg)
+  return pareto.SeedRun(0, cfg, str(tmp_path), records, named, pareto.budgets(cfg, records))
+
+
+def fake_records():
+  """An ancestor and 3 generations; generation 2 needed one retry with milder factors."""
+  params = (727_626, 400_000, 250_000, 150_000)
+  return [{"generation": g, "params_total": p, "params_alive": p - 1000 * g,
+           "spec": peers.matched_width(p, 10)[0], "population": 2,
+           "milder_retries": int(g == 2)} for g, p in enumerate(params)]
+
+
+def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
+  records = fake_records()
+  named = [{"name": "SquishedNet-1", "generation": 1}, {"name": "SquishedNet-2", "generation": 3}]
+  run = toy_run(tmp_path, records, named, epochs=4, finetune_epochs=2, population=2)
+  # 4 epochs of ancestor; then 2 offspring x 2 epochs a generation, twice that for a retry.
+  assert run.budgets == {0: 4, 1: 8, 2: 16, 3: 20}
+  plan = toy_plan()
+  pieces = {m: [(k, matched) for k, _, matched, _ in pareto.PIECES[m](run, plan)]
+            for m in pareto.PIECES}
+  assert pieces["scratch"] == [(1, {"generation": 1, "spec": records[1]["spec"], "epochs": 8}),
+                               (2, {"generation": 3, "spec": records[3]["spec"],
+                                        "epochs": 20})]
+  assert [m["params_target"] for _, m in pieces["width"]] == [400_000, 150_000]
+  assert [m["epochs"] for _, m in pieces["l1_oneshot"]] == [4, 16]
+  _, iterative = pieces["l1_iterative"][1]
+  assert iterative["epochs"] == [4, 8, 4] and iterative["params_targets"][-1] == 150_000
+  [(k, tfmot)] = pieces["tfmot"]  # the smallest SquishedNet only
+  assert k == 2 and tfmot["epochs"] == 16 and len(tfmot["sparsities"]) == 3
+  assert tfmot["sparsities"][-1] == round(1 - 147_000 / 727_626, 5)
+  assert pieces["mobilenet"] == [("minimalistic", {"variant": "minimalistic", "epochs": 4})]
+
+
+def test_overrides_are_typed_like_the_defaults():
+  got = pareto.parse_overrides(["generations=4", "r_clu=0.9", "max_accuracy_drop=0.01",
+                                "int8=false", "synthesis=paper", "target_size_kb=none"])
+  assert got == {"generations": 4, "r_clu": 0.9, "max_accuracy_drop": 0.01, "int8": False,
+                 "synthesis": "paper", "target_size_kb": None}
+  with pytest.raises(ValueError, match="EvolveConfig field"):
+    pareto.parse_overrides(["no_such_field=1"])
+  with pytest.raises(ValueError, match="fixes them"):
+    pareto.evolve_config(toy_plan(overrides={"seed": 3}), 0)
+
+
+def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
+  spec = arch.ancestor_spec(10)
+  records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec}]
+  run = toy_run(tmp_path, records, [], epochs=1, finetune_epochs=1)
+  run.__dict__["ancestor"] = model.squeezenet(image_size=32, seed=0)  # untrained will do
+  matched = {"generation": 0, "params_target": 300_000, "epochs": 1}
+  make = functools.partial(pareto._l1_oneshot, run=run, target=300_000, epochs=1, seed=1)
+  directory = str(tmp_path / "l1_oneshot_1")
+  figures = pareto.piece(directory, matched, make, create=True)
+  assert abs(figures["params_total"] - 300_000) / 300_000 < 0.02
+  assert figures["macs"] == arch.macs(figures["spec"], 32) and 0 <= figures["top1_test"] <= 1
+  assert os.path.isfile(os.path.join(directory, "model.tflite"))
+
+  def fail(_):
+    raise AssertionError("a finished piece is made again")
+
+  assert pareto.piece(directory, matched, fail, create=True) == figures
+  assert pareto.piece(directory, {**matched, "epochs": 2}, fail, create=False) is None
+
+  directory = str(tmp_path / "mobilenet_minimalistic")
+  os.makedirs(directory)
+  figures = pareto.mobilenet_piece(directory, run, "minimalistic", seed=2)
+  assert figures["macs"] == 1_634_240 and figures["epochs"] == 1  # counted at 32x32
+  assert figures["params_total"] > 1e6 and 0 <= figures["top1_val"] <= 1
+  assert (figures["int8_bytes"] is None) == (figures["int8_refused"] is not None)
