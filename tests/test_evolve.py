@@ -80,10 +80,12 @@ def test_report_table_plots_and_release(reference_run, tmp_path):
   ref = json.load(open(os.path.join(workdir, "reference", "squeezenet_v1_1_1000.json")))
   assert 4.5e6 < ref["tflite_bytes"] < 5.5e6  # 1,235,496 float32 parameters
   index = json.load(open(tmp_path / "tflite" / "models.json"))
-  assert index and index[0]["name"] == "squishednet-1"
-  for entry in index:
+  models = index["models"]
+  assert models and models[0]["name"] == "squishednet-1"
+  for entry in models:
     d = tmp_path / "tflite" / entry["dir"]
-    assert (d / "model.tflite").stat().st_size == entry["bytes"]
+    [float32] = [f for f in entry["files"] if f["precision"] == "float32"]
+    assert (d / "model.tflite").stat().st_size == float32["bytes"]
     assert len((d / "labels.txt").read_text().split()) == 10
     assert json.load(open(d / "preprocess.json"))["image_size"] == 32
   assert "SquishedNet-1" in (tmp_path / "tflite" / "MODELS.md").read_text()

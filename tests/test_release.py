@@ -49,6 +49,16 @@ def test_the_release_is_a_fashion_mnist_evolution_with_float32_and_int8_files():
     assert _json(os.path.join(d, model["preprocess"])) == preprocess.contract(model["image_size"])
 
 
+def test_released_widths_are_multiples_of_the_default_channel_multiple():
+  from squish_tf import config
+  from squish_tf.net import arch
+  multiple = config.EvolveConfig().channel_multiple
+  for model in INDEX["models"]:
+    spec = _json(os.path.join(RELEASE, model["dir"], "model.json"))["spec"]
+    assert spec[arch.HEAD] == model["num_classes"]
+    assert {n: w for n, w in spec.items() if n != arch.HEAD and w % multiple} == {}
+
+
 @pytest.mark.parametrize("model,entry", FILES, ids=lambda x: x.get("file", x.get("dir")))
 def test_checksum_size_and_tensor_contract(model, entry):
   blob = _blob(model, entry)

@@ -76,12 +76,12 @@ def format_table(results: list[dict]) -> str:
            f"{r['bytes'] / 1e6:.3f} MB", f"{r['gzip_bytes'] / 1e6:.3f} MB",
            f"{r.get('images_per_sec_b1', float('nan')):.1f}",
            f"{r.get('images_per_sec_b32', float('nan')):.1f}",
-           f"{r.get('latency_ms_p50', float('nan')):.2f}",
-           f"{r.get('latency_ms_p90', float('nan')):.2f}"] for r in results]
+           f"{r.get('latency_ms_p50', float('nan')):.3f}",
+           f"{r.get('latency_ms_p90', float('nan')):.3f}"] for r in results]
   widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
   line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
   size = results[0].get("image_size", "?") if results else "?"
-  where = (f"{results[0]['threads']} interpreter threads" if results and results[0].get("threads")
+  where = (f"{results[0]['threads']} interpreter thread(s)" if results and results[0].get("threads")
            else (results[0].get("device", "GPU") if results else "?"))
   return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
                    + [f"({size}x{size} input, {where})"])

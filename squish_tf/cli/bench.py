@@ -8,8 +8,8 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-  flags.DEFINE_integer("image_size", 224, "Input side to benchmark at (0: each model's own).",
-                       lower_bound=0)
+  flags.DEFINE_integer("image_size", 0, "Input side to benchmark at; 0 (the default): each "
+                       "model's own, the size it ships at (224: the paper's).", lower_bound=0)
   flags.DEFINE_integer("threads", None, "Interpreter threads (default: all cores).", lower_bound=1)
   flags.DEFINE_float("seconds", 3.0, "Measuring time per file and batch size.", lower_bound=0.1)
   flags.DEFINE_integer("warmup", 2, "Warm-up invocations before timing.", lower_bound=0)
