@@ -7,7 +7,8 @@
 
 For each seed: the default evolution (`squish_tf.evolve.loop.run`, EvolveConfig's defaults,
 at the release input size, with int8 files), its SquishedNets named as `squish-report`
-names them, and, matched to each SquishedNet-k of that seed, the baselines (`--methods`):
+names them, and, matched to its smallest SquishedNet-k (every one with --match=all), the
+baselines (`--methods`):
   scratch       the same architecture trained from scratch for the evolution's budget
   width         SqueezeNet v1.1 scaled uniformly in width to the same parameter count
   l1_oneshot    the trained ancestor's weakest filters (L1 norm) removed through the
@@ -70,6 +71,7 @@ class Plan:
   mobilenet: tuple  # MobileNetV3-Small variants (peers.MOBILENET_VARIANTS)
   max_drop: float
   max_models: int
+  match: str  # "smallest": baselines matched to each seed's smallest SquishedNet; "all"
   bench_seconds: float
   bench_rounds: int
   quick: bool
@@ -162,6 +164,7 @@ class SeedRun:
   records: list
   named: list  # [{"name", "generation"}] from table2.name_squishednets
   budgets: dict  # {generation: epochs of training the evolution spent to reach it}
+  match: str = "smallest"  # Plan.match
 
   @property
   def evolution_dir(self) -> str:
@@ -189,8 +192,12 @@ class SeedRun:
     return model_lib.options_of(self.ancestor)["head_activation"]
 
   def matched(self) -> list[tuple[int, int]]:
-    """(k, generation) of SquishedNet-k, k from 1."""
-    return [(i + 1, n["generation"]) for i, n in enumerate(self.named)]
+    """(k, generation) of the SquishedNet-k the baselines are matched to (k from 1): every
+    one, or only the smallest (the costliest to match, and the one a release ships)."""
+    every = [(i + 1, n["generation"]) for i, n in enumerate(self.named)]
+    if self.match == "all" or not every:
+      return every
+    return [min(every, key=lambda m: self.records[m[1]]["params_total"])]
 
 
 def offspring_epochs(cfg) -> int:
@@ -225,7 +232,7 @@ def seed_run(plan: Plan, seed: int, evolve: bool) -> SeedRun:
     if not records:
       raise UserError(f"{run_dir} holds no evolution; run pareto.py without --measure_only")
   named = table2.name_squishednets(records, plan.max_drop, plan.max_models)
-  return SeedRun(seed, cfg, root, records, named, budgets(cfg, records))
+  return SeedRun(seed, cfg, root, records, named, budgets(cfg, records), plan.match)
 
 
 # --- Pieces: one trained network each, saved whole or redone -------------------------------
@@ -617,10 +624,13 @@ def describe_run(plan: Plan, runs: list[SeedRun]) -> dict:
                  "seeds": list(plan.seeds), "methods": list(plan.methods), "tag": plan.tag,
                  "overrides": plan.overrides, "evolve_config": evolve,
                  "mobilenet": list(plan.mobilenet), "max_drop": plan.max_drop,
-                 "max_models": plan.max_models, "quick": plan.quick, "workdir": plan.workdir},
+                 "max_models": plan.max_models, "match": plan.match, "quick": plan.quick,
+                 "workdir": plan.workdir},
       "squishednets": {r.seed: [{**n, "budget_epochs": r.budgets[n["generation"]],
                                  "params_total": r.records[n["generation"]]["params_total"]}
-                                for n in r.named] for r in runs},
+                                for n in r.named
+                                if n["generation"] in {g for _, g in r.matched()}]
+                       for r in runs},
       "notes": {"tfmot_int8": "not measured: tfmot's worker (squish_tf.legacy.prune_worker) "
                               "writes only float32 files, and its weights stay in the legacy-"
                               "Keras process",
@@ -646,6 +656,8 @@ def define_flags() -> None:
   flags.DEFINE_float("max_drop", 0.02, "SquishedNets: validation top-1 within this of the "
                      "ancestor.")
   flags.DEFINE_integer("max_models", 2, "SquishedNets named per seed, at most.")
+  flags.DEFINE_enum("match", "smallest", ["smallest", "all"], "Baselines matched to each seed's "
+                    "smallest SquishedNet (fits 3 hours on 2 cores), or to every one.")
   flags.DEFINE_float("bench_seconds", 0.3, "Timing seconds per file, thread count and round.")
   flags.DEFINE_integer("bench_rounds", 3, "Interleaved timing rounds.")
   flags.DEFINE_bool("quick", False, "1 seed, fashion_mnist:100, 3 generations of 1 epoch on a "
@@ -678,7 +690,7 @@ def plan_from_flags(argv: list[str]) -> Plan:
   plan = Plan(dataset=value("dataset"), image_size=FLAGS.image_size, seeds=seeds,
               methods=tuple(m for m in METHODS if m in FLAGS.methods), overrides=overrides,
               tag=FLAGS.tag, mobilenet=tuple(value("mobilenet")), max_drop=value("max_drop"),
-              max_models=value("max_models"),
+              max_models=value("max_models"), match=FLAGS.match,
               bench_seconds=value("bench_seconds"), bench_rounds=value("bench_rounds"),
               quick=FLAGS.quick, workdir="", results_dir=FLAGS.results_dir,
               command=shlex.join(["python", "benchmarks/pareto.py", *argv[1:]]))

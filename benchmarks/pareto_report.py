@@ -197,7 +197,8 @@ def markdown(result: dict) -> str:
       f"the same seed's ancestor's float32 file, then averaged.",
   ]
   train = result["split_sizes"]["train"]
-  notes.insert(3, "SquishedNets matched, per seed: " + "; ".join(
+  which = "the smallest of each seed" if c.get("match", "all") == "smallest" else "every one"
+  notes.insert(3, f"SquishedNets the baselines are matched to ({which}): " + "; ".join(
       f"seed {seed}: " + (", ".join(
           f"{n['name']} = gen {n['generation']}, {n['params_total']:,} parameters, B_g = "
           f"{n['budget_epochs']} epochs x {train:,} images" for n in named) or "none")
