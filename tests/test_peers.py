@@ -89,7 +89,7 @@ def test_mobilenet_variants_build_at_32_and_recalibrate_their_batch_norms():
 def toy_plan(**changes) -> pareto.Plan:
   fields = {"dataset": "digits", "image_size": 32, "seeds": (0,), "methods": pareto.METHODS,
             "overrides": {}, "tag": "default", "mobilenet": ("minimalistic",), "max_drop": 0.02,
-            "max_models": 2, "bench_seconds": 0.05, "bench_rounds": 1, "quick": False,
+            "max_models": 2, "match": "all", "bench_seconds": 0.05, "bench_rounds": 1, "quick": False,
             "workdir": "", "results_dir": "", "command": ""}
   return pareto.Plan(**{**fields, **changes})
 
@@ -112,6 +112,8 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
   records = fake_records()
   named = [{"name": "SquishedNet-1", "generation": 1}, {"name": "SquishedNet-2", "generation": 3}]
   run = toy_run(tmp_path, records, named, epochs=4, finetune_epochs=2, population=2)
+  assert run.matched() == [(2, 3)]  # by default, only the smallest SquishedNet
+  run.match = "all"
   # 4 epochs of ancestor; then 2 offspring x 2 epochs a generation, twice that for a retry.
   assert run.budgets == {0: 4, 1: 8, 2: 16, 3: 20}
   plan = toy_plan()
