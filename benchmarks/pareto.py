@@ -607,7 +607,7 @@ def run(plan: Plan, measure_only: bool = False) -> dict:
   add_ratios(points)
   result = {"name": plan.name, "command": plan.command, **describe_run(plan, runs),
             "split_sizes": sizes, "latency": latency, "points": points,
-            "aggregates": aggregate(points, plan.methods),
+            "aggregates": aggregate(points, plan.methods, plan.match),
             "stage_seconds": {k: round(v, 1) for k, v in clock.items()},
             "wall_seconds": round(time.perf_counter() - start, 1)}
   write_outputs(result, plan.results_dir)

@@ -37,11 +37,16 @@ RATIOS = {"size_vs_ancestor": ("size_bytes", "float_bytes"),
 
 # --- Aggregates over seeds -----------------------------------------------------------------
 
-def aggregate(points: list[dict], methods) -> list[dict]:
-  """One entry per (method, index): mean, std (over seeds, ddof 1) and n of every figure."""
+def aggregate(points: list[dict], methods, match: str = "all") -> list[dict]:
+  """One entry per (method, index): mean, std (over seeds, ddof 1) and n of every figure.
+  With `match="smallest"` a baseline's pieces are one point whichever SquishedNet-k was the
+  smallest of its seed."""
   groups = {}
   for p in points:
-    groups.setdefault((p["method"], str(p["index"])), []).append(p)
+    index = str(p["index"])
+    if match == "smallest" and p["method"] not in ("evolution", "mobilenet"):
+      index = "smallest"
+    groups.setdefault((p["method"], index), []).append(p)
   order = {m: i for i, m in enumerate(methods)}
   out = []
   for (method, index), group in sorted(groups.items(), key=lambda kv: _order(kv[0], order)):
@@ -72,6 +77,8 @@ def label(method: str, index: str, group: list[dict]) -> str:
     return f"gen {index}" + (f" ({', '.join(sorted(names))})" if names else "")
   if method == "mobilenet":
     return f"alpha {index}" if index[0].isdigit() else index
+  if index == "smallest":
+    return "matched to the smallest SquishedNet"
   return f"matched to SquishedNet-{index}"
 
 
@@ -318,4 +325,7 @@ def replot(results_dir: str, name: str) -> None:
   path = os.path.join(results_dir, f"{name}.json")
   if not os.path.exists(path):
     raise UserError(f"--replot: {path} does not exist; run pareto.py without --replot first")
-  write_outputs(files.read_json(path), results_dir)
+  result = files.read_json(path)
+  c = result["config"]
+  result["aggregates"] = aggregate(result["points"], c["methods"], c.get("match", "all"))
+  write_outputs(result, results_dir)
