@@ -294,19 +294,16 @@ def file_figures(float_path: str, int8_path: str | None, test) -> dict:
 def save_keras(net, directory: str, run: SeedRun) -> dict:
   """model.keras, a verified float32 and int8 .tflite; validation and test figures."""
   from squish_tf import files
-  from squish_tf.errors import UserError
   from squish_tf.export import int8, litert
   val_x, val_y = run.data["val"]
   with files.atomic_path(os.path.join(directory, "model.keras")) as tmp:
     net.save(tmp)
   float_path = os.path.join(directory, "model.tflite")
   litert.export_verified(net, val_x[:VERIFY_IMAGES], float_path)
-  int8_path, refused = os.path.join(directory, "model_int8.tflite"), None
-  try:
-    int8.export_int8(net, run.data["representative"], val_x, val_y, int8_path,
-                     granularity=run.cfg.int8_granularity)
-  except UserError as e:  # recorded, as the evolution records its own
-    int8_path, refused = None, str(e)
+  int8_path = os.path.join(directory, "model_int8.tflite")
+  _, refused = int8.export_int8_or_refusal(net, run.data["representative"], val_x, val_y,
+                                           int8_path, run.cfg.int8_granularity)
+  int8_path = None if refused else int8_path
   nonzero = int(sum(np.count_nonzero(w) for w in net.get_weights()))
   return {"top1_val": val_top1(net, run),
           "params_total": int(net.count_params()), "params_nonzero": nonzero,
@@ -315,9 +312,9 @@ def save_keras(net, directory: str, run: SeedRun) -> dict:
 
 def val_top1(net, run: SeedRun) -> float:
   """Keras validation top-1, compiled (predict): eager calls cost MobileNet several times more."""
+  from squish_tf.export import verify
   val_x, val_y = run.data["val"]
-  probs = net.predict(val_x, batch_size=256, verbose=0)
-  return round(float(np.mean(np.argmax(probs, axis=1) == val_y)), 5)
+  return round(verify.top1(net.predict(val_x, batch_size=256, verbose=0), val_y), 5)
 
 
 def _macs(spec: dict, run: SeedRun) -> int:

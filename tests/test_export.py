@@ -9,6 +9,7 @@ only where TensorRT and an NVIDIA GPU exist; elsewhere they skip and say why.
 import importlib.util
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -192,6 +193,13 @@ def test_user_errors_name_the_fix(run_dir, tmp_path):
   with pytest.raises(ValueError, match="batch_sizes"):
     export_cli.export(w, "tensorrt", str(tmp_path / "t"), batch_sizes=[0, 32])
   assert os.listdir(tmp_path) == []
+
+
+def test_a_model_name_without_the_reports_names_says_where_they_are(run_dir, tmp_path):
+  copy = tmp_path / "run"
+  shutil.copytree(run_dir["workdir"], copy, ignore=shutil.ignore_patterns("squishednets.json"))
+  with pytest.raises(UserError, match="no squishednets.json.*--out=DIR.*--generation"):
+    export_cli.export(str(copy), "onnx", str(tmp_path / "a.onnx"), model_name="SquishedNet-1")
 
 
 @pytest.mark.skipif(tensorrt_export.tftrt_available(),

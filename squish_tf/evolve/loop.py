@@ -141,10 +141,10 @@ def _int8(net, ds, test, path: str, granularity: str) -> dict:
   from squish_tf.export import int8
   representative = _representative(ds)
   val_x, val_y = data.as_numpy(ds.validation)
-  try:
-    figures = int8.export_int8(net, representative, val_x, val_y, path, granularity=granularity)
-  except UserError as e:
-    logging.warning("int8: %s", e)
+  figures, refused = int8.export_int8_or_refusal(net, representative, val_x, val_y, path,
+                                                 granularity)
+  if refused:
+    logging.warning("int8: %s", refused)
     return {"tflite_int8_bytes": None, "top1_tflite_int8": None}
   return {"tflite_int8_bytes": figures["bytes"],
           "top1_tflite_int8": round(litert.top1(path, *test), 5)}

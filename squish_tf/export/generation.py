@@ -52,7 +52,8 @@ def resolve_generation(workdir: str, generation: int | None, name: str | None) -
     path = os.path.join(workdir, "squishednets.json")
     if not os.path.isfile(path):
       raise UserError(f"--model={name}: {workdir} has no squishednets.json; run squish-report "
-                      f"first, or pass --generation")
+                      f"--workdir={workdir} first (with --out=DIR the names are in "
+                      f"DIR/squishednets.json: pass that model's --generation instead)")
     named = {n["name"]: n["generation"] for n in files.read_json(path)}
     if name not in named:
       raise UserError(f"--model={name} is not in squishednets.json; choose one of "

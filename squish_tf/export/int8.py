@@ -118,3 +118,14 @@ def export_int8(model, representative_images: np.ndarray, images: np.ndarray,
   figures = verify_int8(data, model, images, labels)
   return write_verified(data, {**figures, "io_dtype": io_dtype, "granularity": granularity},
                         path, min_agreement)
+
+
+def export_int8_or_refusal(model, representative_images: np.ndarray, images: np.ndarray,
+                           labels: np.ndarray, path: str, granularity: str = "per_channel"):
+  """export_int8, with a refusal recorded rather than raised: (figures, None) when the file
+  was written, (None, why) when it failed verification. Runs record it and go on."""
+  try:
+    return export_int8(model, representative_images, images, labels, path,
+                       granularity=granularity), None
+  except UserError as e:
+    return None, str(e)
