@@ -1,6 +1,7 @@
 """The accuracy-size and accuracy-latency fronts of evolution against the baselines, per seed.
 
   python benchmarks/pareto.py                  # 3 seeds, fashion_mnist:200 at 32x32: hours
+                                               # (each seed its own process, --jobs at once)
   python benchmarks/pareto.py --quick          # minutes; its figures mean nothing
   python benchmarks/pareto.py --measure_only   # latency again (idle machine), then outputs
   python benchmarks/pareto.py --replot         # .md and .png again from the .json
@@ -578,11 +579,12 @@ def add_ratios(points: list[dict]) -> None:
 
 # --- The whole benchmark -------------------------------------------------------------------
 
-def run(plan: Plan, measure_only: bool = False) -> dict:
+def run(plan: Plan, measure_only: bool = False, clock: dict | None = None) -> dict:
   """Evolves and trains what is missing (unless `measure_only`), times every file, and
-  writes the results; returns them."""
+  writes the results; returns them. `clock` holds stages already spent (run_seeds)."""
   import tensorflow as tf
-  start, clock = time.perf_counter(), {}
+  clock = dict(clock or {})
+  start = time.perf_counter() - sum(clock.values())
   check_workdir(plan)
   # Deterministic kernels for every network (the evolution turns them on too), so that a
   # piece trained after a restart is the piece an uninterrupted run trains.
@@ -609,6 +611,40 @@ def run(plan: Plan, measure_only: bool = False) -> dict:
             "wall_seconds": round(time.perf_counter() - start, 1)}
   write_outputs(result, plan.results_dir)
   return result
+
+
+def run_seeds(plan: Plan, argv: list[str], jobs: int) -> dict:
+  """Each seed's evolution and peers in its own process, `jobs` at a time (the 2 cores are
+  shared better than by one process training small networks); the parent then times every
+  file side by side (`run`, measure_only). A child's output is in WORKDIR/logs/seed_N.log;
+  one that fails is named, and running the command again resumes every seed."""
+  import subprocess
+  from squish_tf.errors import UserError
+  check_workdir(plan)
+  logs = os.path.join(plan.workdir, "logs")
+  os.makedirs(logs, exist_ok=True)
+  start, waiting, running, failed = time.perf_counter(), list(plan.seeds), [], []
+  while waiting or running:
+    while waiting and len(running) < jobs:
+      seed = waiting.pop(0)
+      log = os.path.join(logs, f"seed_{seed}.log")
+      # absl keeps the last value of a repeated flag: these override the parent's.
+      cmd = [sys.executable, os.path.abspath(__file__), *argv[1:], f"--seeds={seed}",
+             "--jobs=1", f"--workdir={plan.workdir}",
+             f"--results_dir={os.path.join(logs, f'seed_{seed}')}"]
+      with open(log, "w", encoding="utf-8") as out:
+        running.append((seed, log, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)))
+      logging.info("seed %d: its own process, output in %s", seed, log)
+    time.sleep(5)
+    for seed, log, proc in list(running):
+      if proc.poll() is not None:
+        running.remove((seed, log, proc))
+        if proc.returncode:
+          failed.append(f"seed {seed} (exit {proc.returncode}, see {log})")
+  if failed:
+    raise UserError(f"{'; '.join(failed)} failed; the finished pieces are kept, so the same "
+                    f"command resumes")
+  return run(plan, measure_only=True, clock={"seeds": time.perf_counter() - start})
 
 
 def describe_run(plan: Plan, runs: list[SeedRun]) -> dict:
@@ -660,6 +696,9 @@ def define_flags() -> None:
   flags.DEFINE_bool("quick", False, "1 seed, fashion_mnist:100, 3 generations of 1 epoch on a "
                     "3-epoch ancestor, no accuracy floor, 2 SquishedNets, MobileNetV3-Small "
                     "1.0 only, short timing: minutes; figures mean nothing.")
+  flags.DEFINE_integer("jobs", 3, "Seeds trained at once, each in its own process (1: one "
+                       "after another in this one); every file is then timed here, side by "
+                       "side.", lower_bound=1)
   flags.DEFINE_bool("measure_only", False, "Only time the files again and rewrite the outputs.")
   flags.DEFINE_bool("replot", False, "Only rewrite the .md and .png from the results .json.")
 
@@ -701,6 +740,8 @@ def main(argv):
   plan = plan_from_flags(sys.argv)
   if FLAGS.replot:
     replot(plan.results_dir, plan.name)
+  elif FLAGS.jobs > 1 and len(plan.seeds) > 1 and not FLAGS.measure_only:
+    run_seeds(plan, sys.argv, FLAGS.jobs)
   else:
     run(plan, measure_only=FLAGS.measure_only)
   print(open(os.path.join(plan.results_dir, f"{plan.name}.md"), encoding="utf-8").read())

@@ -68,6 +68,34 @@ PARETO_TOY = ["--dataset=digits", "--seeds=0", "--max_models=1", "--max_drop=1",
               "--methods=evolution,l1_iterative,tfmot"]
 
 
+def test_pareto_trains_seeds_in_their_own_processes_then_times_them_together(tmp_path):
+  """The default path: one child process per seed (logs kept), then one side-by-side timing
+  of every seed's files in the parent, whose results count both seeds."""
+  workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
+  run_script("pareto.py", f"--workdir={workdir}", f"--results_dir={out}", "--dataset=digits",
+             "--seeds=0,1", "--jobs=2", "--methods=evolution", "--max_drop=1",
+             "--bench_seconds=0.05", "--bench_rounds=1",
+             "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0", timeout=600)
+  figures, _ = results(out, "pareto")
+  assert sorted({p["seed"] for p in figures["points"]}) == [0, 1]
+  assert all(e["n_seeds"] == 2 for e in figures["aggregates"])
+  assert figures["stage_seconds"]["seeds"] > 0
+  assert figures["wall_seconds"] >= figures["stage_seconds"]["seeds"]
+  for seed in (0, 1):  # each child evolved its own seed and wrote its output to its log
+    log = open(os.path.join(workdir, "logs", f"seed_{seed}.log"), encoding="utf-8").read()
+    assert "generation 1/1" in log and f"seed_{seed}" in log
+
+
+def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "benchmarks", "pareto.py"), "--seeds=0,1",
+       f"--workdir={tmp_path / 'work'}", f"--dataset=folder:{tmp_path / 'missing'}"],
+      capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  assert "seed 0 (exit 2, see" in proc.stderr and "the same command resumes" in proc.stderr
+  assert os.path.getsize(tmp_path / "work" / "logs" / "seed_1.log") > 0
+
+
 def test_pareto(tmp_path):
   """pareto.py end to end on digits, 1 generation of 1 epoch, with a baseline made in steps
   from the ancestor and one made in a legacy-Keras process; the other pieces are tested in
