@@ -49,10 +49,11 @@ from pareto_report import (  # noqa: E402  (benchmarks/pareto_report.py)
     FIGURES, METHODS, RATIOS, aggregate, replot, write_outputs)
 
 # What --quick changes, unless the flag is given too. A 3-epoch ancestor is far from trained:
-# no floor and no naming tolerance, so that every baseline still runs.
+# no floor (absolute or relative) and no naming tolerance, so that every baseline still runs.
 QUICK = {"dataset": "fashion_mnist:100", "seeds": ["0"], "max_models": 2, "max_drop": 1.0,
          "mobilenet": ["1.0"], "bench_seconds": 0.2, "bench_rounds": 3}
-QUICK_EVOLVE = {"generations": 3, "epochs": 3, "finetune_epochs": 1, "accuracy_floor": 0.0}
+QUICK_EVOLVE = {"generations": 3, "epochs": 3, "finetune_epochs": 1, "accuracy_floor": 0.0,
+                "max_accuracy_drop": 1.0}
 # The default benchmark's evolution: EvolveConfig's defaults but shorter training (ancestor
 # 20 epochs, offspring 4), so that 3 seeds with every baseline fit 3 hours on 2 cores.
 BUDGET = ("epochs=20", "finetune_epochs=4")

@@ -143,6 +143,15 @@ def test_overrides_are_typed_like_the_defaults():
     pareto.evolve_config(toy_plan(overrides={"seed": 3}), 0)
 
 
+def test_quick_evolution_has_no_floor_for_its_barely_trained_ancestor():
+  """--quick's 3-epoch ancestor is far from trained; any floor (the relative one is on by
+  default) stops the run at generation 0 and leaves no SquishedNet to match baselines to."""
+  from squish_tf.evolve.loop import floor_for
+  cfg = pareto.evolve_config(toy_plan(overrides=pareto.QUICK_EVOLVE, quick=True), 0)
+  assert floor_for(cfg, ancestor_top1=1.0) <= 0.0
+  assert floor_for(pareto.evolve_config(toy_plan(), 0), ancestor_top1=0.8) > 0.7
+
+
 def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
   spec = arch.ancestor_spec(10)
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec}]
