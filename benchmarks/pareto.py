@@ -580,12 +580,14 @@ def add_ratios(points: list[dict]) -> None:
 
 # --- The whole benchmark -------------------------------------------------------------------
 
-def run(plan: Plan, measure_only: bool = False, clock: dict | None = None) -> dict:
+def run(plan: Plan, measure_only: bool = False, clock: dict | None = None,
+        start: float | None = None) -> dict:
   """Evolves and trains what is missing (unless `measure_only`), times every file, and
-  writes the results; returns them. `clock` holds stages already spent (run_seeds)."""
+  writes the results; returns them. run_seeds passes the stages it spent (`clock`) and when
+  it began (`start`, time.perf_counter)."""
   import tensorflow as tf
   clock = dict(clock or {})
-  start = time.perf_counter() - sum(clock.values())
+  start = time.perf_counter() if start is None else start
   check_workdir(plan)
   # Deterministic kernels for every network (the evolution turns them on too), so that a
   # piece trained after a restart is the piece an uninterrupted run trains.
@@ -645,7 +647,7 @@ def run_seeds(plan: Plan, argv: list[str], jobs: int) -> dict:
   if failed:
     raise UserError(f"{'; '.join(failed)} failed; the finished pieces are kept, so the same "
                     f"command resumes")
-  return run(plan, measure_only=True, clock={"seeds": time.perf_counter() - start})
+  return run(plan, measure_only=True, clock={"seeds": time.perf_counter() - start}, start=start)
 
 
 def describe_run(plan: Plan, runs: list[SeedRun]) -> dict:

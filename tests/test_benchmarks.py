@@ -62,30 +62,6 @@ def test_population_executors(tmp_path):
   assert "local" in text
 
 
-PARETO_TOY = ["--dataset=digits", "--seeds=0", "--max_models=1", "--max_drop=1",
-              "--bench_seconds=0.05", "--bench_rounds=1",
-              "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0",
-              "--methods=evolution,l1_iterative,tfmot"]
-
-
-def test_pareto_trains_seeds_in_their_own_processes_then_times_them_together(tmp_path):
-  """The default path: one child process per seed (logs kept), then one side-by-side timing
-  of every seed's files in the parent, whose results count both seeds."""
-  workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
-  run_script("pareto.py", f"--workdir={workdir}", f"--results_dir={out}", "--dataset=digits",
-             "--seeds=0,1", "--jobs=2", "--methods=evolution", "--max_drop=1",
-             "--bench_seconds=0.05", "--bench_rounds=1",
-             "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0", timeout=600)
-  figures, _ = results(out, "pareto")
-  assert sorted({p["seed"] for p in figures["points"]}) == [0, 1]
-  assert all(e["n_seeds"] == 2 for e in figures["aggregates"])
-  assert figures["stage_seconds"]["seeds"] > 0
-  assert figures["wall_seconds"] >= figures["stage_seconds"]["seeds"]
-  for seed in (0, 1):  # each child evolved its own seed and wrote its output to its log
-    log = open(os.path.join(workdir, "logs", f"seed_{seed}.log"), encoding="utf-8").read()
-    assert "generation 1/1" in log and f"seed_{seed}" in log
-
-
 def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
   proc = subprocess.run(
       [sys.executable, os.path.join(ROOT, "benchmarks", "pareto.py"), "--seeds=0,1",
@@ -97,30 +73,46 @@ def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
 
 
 def test_pareto(tmp_path):
-  """pareto.py end to end on digits, 1 generation of 1 epoch, with a baseline made in steps
-  from the ancestor and one made in a legacy-Keras process; the other pieces are tested in
-  test_peers.py. Then --measure_only reuses every piece, and the plots are redrawn from the
-  JSON alone."""
+  """The default path at toy size (digits, 1 generation of 1 epoch): each seed's evolution and
+  baselines in a child process of its own (logs kept), one baseline made in steps from the
+  ancestor and one in a legacy-Keras process (the others are tested in test_peers.py), then
+  every file of both seeds timed side by side in the parent. Then --measure_only reuses every
+  piece, and the plots are redrawn from the JSON alone."""
   workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
-  args = [f"--workdir={workdir}", f"--results_dir={out}", *PARETO_TOY]
-  run_script("pareto.py", *args, timeout=600)
+  args = [f"--workdir={workdir}", f"--results_dir={out}", "--dataset=digits", "--seeds=0,1",
+          "--max_models=1", "--max_drop=1", "--bench_seconds=0.05", "--bench_rounds=1",
+          "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0",
+          "--methods=evolution,l1_iterative,tfmot"]
+  run_script("pareto.py", *args, "--jobs=2", timeout=1200)
   figures, text = results(out, "pareto")
   assert figures["config"]["overrides"] == {"generations": 1, "epochs": 1,
                                             "finetune_epochs": 1, "accuracy_floor": 0.0}
-  points = {(p["method"], p["index"]): p for p in figures["points"]}
-  assert set(points) == {("evolution", 0), ("evolution", 1), ("l1_iterative", 1), ("tfmot", 1)}
-  assert points["evolution", 1]["budget_epochs"] == 2 and points["tfmot", 1]["budget_epochs"] == 1
-  tfmot = points["tfmot", 1]
-  assert tfmot["size_bytes"] == tfmot["float_gzip_bytes"] and tfmot["int8_path"] is None
+  points = {(p["method"], p["index"], p["seed"]): p for p in figures["points"]}
+  assert set(points) == {(m, i, s) for s in (0, 1) for m, i in
+                         (("evolution", 0), ("evolution", 1), ("l1_iterative", 1), ("tfmot", 1))}
+  for seed in (0, 1):
+    # the ancestor's epoch, then the offspring's (and any milder retry's); the baselines made
+    # from the trained ancestor get what the evolution spent after it
+    ancestor, gen1 = (points["evolution", g, seed]["budget_epochs"] for g in (0, 1))
+    assert ancestor == 1 and gen1 >= 2
+    for method in ("l1_iterative", "tfmot"):
+      assert points[method, 1, seed]["budget_epochs"] == gen1 - ancestor
+    tfmot = points["tfmot", 1, seed]
+    assert tfmot["size_bytes"] == tfmot["float_gzip_bytes"] and tfmot["int8_path"] is None
+    # each child evolved its own seed and wrote its output to its log
+    log = open(os.path.join(workdir, "logs", f"seed_{seed}.log"), encoding="utf-8").read()
+    assert "generation 1/1" in log and f"seed_{seed}" in log
+  assert len(figures["aggregates"]) == 4
   for e in figures["aggregates"]:
-    assert e["n_seeds"] == 1 and 0 <= e["top1_test"]["mean"] <= 1
-    assert e["latency_ms_p50_float_t1"]["mean"] > 0 and e["latency_ms_p50_float_tall"]["n"] == 1
+    assert e["n_seeds"] == 2 and 0 <= e["top1_test"]["mean"] <= 1
+    assert e["latency_ms_p50_float_t1"]["mean"] > 0 and e["latency_ms_p50_float_tall"]["n"] == 2
   assert figures["aggregates"][0]["size_vs_ancestor"]["mean"] == 1.0
+  assert 0 < figures["stage_seconds"]["seeds"] <= figures["wall_seconds"]
   assert "| method | point | n |" in text and "## How it was measured" in text
   pngs = [os.path.join(out, f"pareto_{kind}.png") for kind in ("size", "latency")]
   assert all(os.path.getsize(p) > 0 for p in pngs)
 
-  made = {p: os.path.getmtime(p) for p in glob.glob(os.path.join(workdir, "seed_0", "*", "*"))}
+  made = {p: os.path.getmtime(p) for p in glob.glob(os.path.join(workdir, "seed_*", "*", "*"))}
   run_script("pareto.py", *args, "--measure_only", timeout=300)
   again, _ = results(out, "pareto")
   assert made == {p: os.path.getmtime(p) for p in made}  # nothing trained or written again
