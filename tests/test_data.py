@@ -163,8 +163,8 @@ def test_tfds_builder_split_layouts(tmp_path, config, sizes):
 def test_tfds_unknown_name():
   with pytest.raises(UserError) as e:
     data.load("no_such_data_set_xyz", image_size=32)
-  _one_line_error(e, "no_such_data_set_xyz", "digits", "imagenet10", "folder:PATH",
-                  "TensorFlow Datasets")
+  _one_line_error(e, "no_such_data_set_xyz", "digits", "fashion_mnist", "imagenet10",
+                  "folder:PATH", "TensorFlow Datasets")
 
 
 def test_tfds_builder_that_is_not_image_classification(tmp_path):

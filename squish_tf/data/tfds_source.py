@@ -22,8 +22,8 @@ from squish_tf.data import base
 from squish_tf.errors import UserError
 
 CARVED_FRACTION = 0.1
-_NAMES_HINT = ("use digits, imagenet10, folder:PATH, or a TensorFlow Datasets "
-               "image-classification builder name such as imagenette/160px-v2")
+_NAMES_HINT = ("use digits, fashion_mnist, mnist, imagenet10, folder:PATH, or a TensorFlow "
+               "Datasets image-classification builder name such as imagenette/160px-v2")
 
 
 def load(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawSplits:
