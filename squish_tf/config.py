@@ -73,6 +73,7 @@ class EvolveConfig(TrainConfig):
   int8_granularity: str = "per_channel"  # one of INT8_GRANULARITIES
   strategy: str = "default"  # tf.distribute strategy training each network: default | mirrored
   channel_multiple: int = 8  # every squished width a multiple of this (1: any width)
+  squeeze_multiple: int = 0  # the fire modules' squeeze layers' multiple (0: channel_multiple)
   selection: str = "accuracy"  # accuracy: best validation top-1; tradeoff: see selection.py
   selection_tolerance: float = 0.005  # tradeoff: top-1 within this of the best offspring
   objective: str = "params"  # what "smaller" means for tradeoff selection
@@ -106,10 +107,11 @@ class EvolveConfig(TrainConfig):
     if self.selection not in SELECTIONS or self.objective not in OBJECTIVES:
       raise UserError(f"--selection must be one of {', '.join(SELECTIONS)} and --objective one "
                       f"of {', '.join(OBJECTIVES)}, got {self.selection!r}, {self.objective!r}")
-    if self.channel_multiple < 1 or self.milder_retries < 0 or self.augment_pixels < 0:
-      raise UserError(f"--channel_multiple must be >= 1, --milder_retries and --augment_pixels "
-                      f">= 0, got {self.channel_multiple}, {self.milder_retries}, "
-                      f"{self.augment_pixels}")
+    if (self.channel_multiple < 1 or self.squeeze_multiple < 0 or self.milder_retries < 0
+        or self.augment_pixels < 0):
+      raise UserError(f"--channel_multiple must be >= 1, --squeeze_multiple, --milder_retries "
+                      f"and --augment_pixels >= 0, got {self.channel_multiple}, "
+                      f"{self.squeeze_multiple}, {self.milder_retries}, {self.augment_pixels}")
     if self.max_accuracy_drop is not None and not 0.0 <= self.max_accuracy_drop <= 1.0:
       raise UserError(f"--max_accuracy_drop is a top-1 fraction in [0, 1] (0.015 = 1.5 points), "
                       f"got {self.max_accuracy_drop}")

@@ -19,18 +19,22 @@ def parent():
   return weights, genome.full_masks(weights)
 
 
-@pytest.mark.parametrize("mode,multiple", [("budget", 8), ("structured", 8), ("budget", 16),
-                                           ("structured", 4)])
-def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, multiple):
+@pytest.mark.parametrize("mode,multiple,squeeze", [("budget", 8, 0), ("structured", 8, 0),
+                                                   ("budget", 16, 0), ("structured", 4, 0),
+                                                   ("structured", 8, 4)])
+def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, multiple, squeeze):
   weights, full = parent
   spec = arch.ancestor_spec(10)
   first = genome.sample_offspring(weights, full, 0.9, 0.7, mode, genome.generation_rng(4, 1))
-  masks, _ = widths.round_to_multiple(spec, weights, full, first, multiple)  # a rounded parent
+  masks, _ = widths.round_to_multiple(spec, weights, full, first, multiple,
+                                      squeeze_multiple=squeeze)  # a rounded parent
   child = genome.sample_offspring(weights, masks, 0.9, 0.7, mode, genome.generation_rng(4, 2))
-  rounded, squished = widths.round_to_multiple(spec, weights, masks, child, multiple)
+  rounded, squished = widths.round_to_multiple(spec, weights, masks, child, multiple,
+                                               squeeze_multiple=squeeze)
+  of = widths.multiples(multiple, squeeze)
   for layer in arch.CONV_LAYERS:
     if layer != arch.HEAD:
-      assert squished.spec[layer] % multiple == 0, (layer, squished.spec[layer])
+      assert squished.spec[layer] % of[layer] == 0, (layer, squished.spec[layer])
     assert not (rounded[layer] & ~masks[layer]).any(), f"{layer}: revived a dead synapse"
   net = model.squeezenet(image_size=32, dropout=0.0)
   model.set_weights(net, weights)
@@ -40,6 +44,24 @@ def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, mul
   x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
   logits = lambda m: keras.Model(m.input, m.get_layer("pool10").output).predict(x, verbose=0)
   np.testing.assert_allclose(logits(small), logits(net), atol=1e-4)
+
+
+def test_squeeze_layers_can_round_to_a_finer_multiple(parent):
+  """With --squeeze_multiple=4 a 16-filter squeeze layer can step to 12, where multiples of 8
+  need a draw that kills 4 of its 16 filters at once to leave 16."""
+  assert widths.target(13, 16, 4) == 12 and widths.target(13, 16, 8) == 16
+  of = widths.multiples(8, 4)
+  assert of["fire2_squeeze1x1"] == 4 and of["fire2_expand3x3"] == 8 and arch.HEAD not in of
+  assert set(widths.multiples(8).values()) == {8}
+  weights, full = parent
+  spec = arch.ancestor_spec(10)
+  child = genome.sample_offspring(weights, full, 0.9, 0.7, "structured",
+                                  genome.generation_rng(4, 1))
+  _, fine = widths.round_to_multiple(spec, weights, full, child, 8, squeeze_multiple=4)
+  _, coarse = widths.round_to_multiple(spec, weights, full, child, 8)
+  squeezes = [n for n in of if n.endswith("squeeze1x1")]
+  assert not any(coarse.spec[n] % 8 for n in squeezes)
+  assert any(fine.spec[n] % 8 for n in squeezes)  # some squeeze width only a multiple of 4
 
 
 def test_target_width_is_the_nearest_multiple_the_parent_allows():

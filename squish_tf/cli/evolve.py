@@ -57,6 +57,10 @@ def define_flags() -> None:
   flags.DEFINE_integer("channel_multiple", d.channel_multiple, "Round every squished width to "
                        "a multiple of this (8 suits phone CPUs' vector units; 1: any width).",
                        lower_bound=1)
+  flags.DEFINE_integer("squeeze_multiple", d.squeeze_multiple, "Round the fire modules' "
+                       "squeeze widths to a multiple of this instead (0: --channel_multiple): "
+                       "they are narrow, and at small inputs the 3x3 layers reading them hold "
+                       "most MACs.", lower_bound=0)
   flags.DEFINE_enum("selection", d.selection, SELECTIONS, "accuracy: the best validation "
                     "top-1; tradeoff: the smallest (--objective) within --selection_tolerance "
                     "of the best.")
@@ -106,7 +110,8 @@ def main(argv):
       offspring_init=FLAGS.offspring_init, accuracy_floor=FLAGS.accuracy_floor,
       ancestor=FLAGS.ancestor, int8=FLAGS.int8,
       int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy,
-      channel_multiple=FLAGS.channel_multiple, selection=FLAGS.selection,
+      channel_multiple=FLAGS.channel_multiple, squeeze_multiple=FLAGS.squeeze_multiple,
+      selection=FLAGS.selection,
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,

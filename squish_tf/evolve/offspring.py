@@ -47,7 +47,8 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
     _, squished = widths.round_to_multiple(parent_spec, parent_weights, parent_masks, masks,
-                                           cfg.channel_multiple, head_activation)
+                                           cfg.channel_multiple, head_activation,
+                                           cfg.squeeze_multiple)
     blind = surgery.classes_without_live_input(squished)
     if not blind:
       return squished

@@ -8,6 +8,8 @@ its parent allows: filters beyond it go, weakest first (by coupled-group strengt
 their parent synapses and the parent synapses that read them. Heredity holds: only filters
 alive in the parent come back. Surgery can then remove more (a filter nobody reads), so the
 rounding and the squish repeat until every width is a multiple (a few rounds at most).
+Squeeze layers may take a finer multiple (`squeeze_multiple`): they start at 16-64 filters, and
+at small inputs the 3x3 expand layers reading them hold most MACs, so steps of 8 keep them wide.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ def target(count: int, parent_count: int, multiple: int) -> int:
   return int(min(max(nearest, multiple), ceiling))
 
 
+def multiples(multiple: int, squeeze_multiple: int = 0) -> dict[str, int]:
+  """Each non-head conv layer's multiple: `squeeze_multiple` (if set) for squeeze layers."""
+  return {n: squeeze_multiple if squeeze_multiple and n.endswith("squeeze1x1") else multiple
+          for n in arch.CONV_LAYERS if n != arch.HEAD}
+
+
 def round_to_multiple(spec: dict, weights: dict, parent_masks: dict, child_masks: dict,
-                      multiple: int, head_activation: str = "linear"):
-  """(child masks, their squished network) with every non-head width a multiple, when the
-  parent allows it; a layer whose parent has fewer than `multiple` filters keeps its own."""
-  if multiple <= 1:
+                      multiple: int, head_activation: str = "linear", squeeze_multiple: int = 0):
+  """(child masks, their squished network) with every non-head width a multiple (of
+  `squeeze_multiple` for squeeze layers, if set), when the parent allows it; a layer whose
+  parent has fewer filters than its multiple keeps its own."""
+  of = multiples(multiple, squeeze_multiple)
+  if max(of.values()) <= 1:
     masks = child_masks
     return masks, surgery.squish(spec, weights, masks, head_activation)
   masks = {name: m.copy() for name, m in child_masks.items()}
@@ -40,15 +50,14 @@ def round_to_multiple(spec: dict, weights: dict, parent_masks: dict, child_masks
   for _ in range(MAX_ROUNDS):
     squished = surgery.squish(spec, weights, masks, head_activation)
     kept = {n: np.isin(np.arange(spec[n]), squished.kept[n]) for n in arch.CONV_LAYERS}
-    wrong = [n for n in arch.CONV_LAYERS if n != arch.HEAD
-             and kept[n].sum() != target(int(kept[n].sum()), int(parent_alive[n].sum()),
-                                         multiple)]
+    wrong = [n for n in of
+             if kept[n].sum() != target(int(kept[n].sum()), int(parent_alive[n].sum()), of[n])]
     if not wrong:
       return masks, squished
     strength = genome.group_strengths(weights, masks)
     for name in wrong:
       have = int(kept[name].sum())
-      want = target(have, int(parent_alive[name].sum()), multiple)
+      want = target(have, int(parent_alive[name].sum()), of[name])
       if want < have:
         _kill(masks, name, np.flatnonzero(kept[name]), strength[name], have - want)
       else:
