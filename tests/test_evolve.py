@@ -323,6 +323,13 @@ def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(ref
   assert "--max_accuracy_drop=0.0" in stopped and "r_syn=0.9" in stopped  # halfway to 1
 
 
+def test_offspring_labels_name_the_milder_retry_instead_of_counting_past_the_population():
+  assert [evolve.offspring_label(i, 2) for i in range(6)] == [
+      "offspring 1/2", "offspring 2/2", "offspring 1/2 (milder retry 1)",
+      "offspring 2/2 (milder retry 1)", "offspring 1/2 (milder retry 2)",
+      "offspring 2/2 (milder retry 2)"]
+
+
 def test_a_target_ends_the_run_and_a_resume_with_another_goes_on(reference_run, tmp_path):
   ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
   base = {**TINY, "ancestor": ancestor, "int8": False, "channel_multiple": 8}

@@ -277,13 +277,20 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
   return None, every, run_cfg, retries, clock
 
 
+def offspring_label(index: int, population: int) -> str:
+  """"offspring k/P", naming the retry: a milder retry's offspring carry indices past the
+  population (their own random streams)."""
+  retry, k = divmod(index, population)
+  return f"offspring {k + 1}/{population}" + (f" (milder retry {retry})" if retry else "")
+
+
 def _log_offspring(res: dict, cfg) -> None:
+  label = offspring_label(res["offspring"], cfg.population)
   if res.get("failed"):
-    logging.warning("  offspring %d failed: %s", res["offspring"] + 1, res["failed"])
+    logging.warning("  %s failed: %s", label, res["failed"])
   else:
-    logging.info("  offspring %d/%d: %s parameters, validation top-1 %.4f",
-                 res["offspring"] + 1, cfg.population, f"{arch.param_count(res['spec']):,}",
-                 res["top1_val"])
+    logging.info("  %s: %s parameters, validation top-1 %.4f", label,
+                 f"{arch.param_count(res['spec']):,}", res["top1_val"])
 
 
 def _stop_message(cfg, floor: float, results: list[dict], factors) -> str:
