@@ -73,9 +73,20 @@ def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):
 
 
 def assert_rates_match_latencies(r):
-  """images/s at batch 1 and the batch-1 latencies describe the same runs (units, batch)."""
+  """images/s at batch 1 and the batch-1 latencies describe the same runs: no unit (1000x) or
+  batch (32x) mix-up. The lower bound is loose: a round's rate is its mean, which a loaded
+  machine's stalls pull below 1000/p90 (CI saw 881 images/s against p90 = 0.51 ms)."""
   low, high = 1000.0 / r["latency_ms_p90"], 1000.0 / r["latency_ms_p10"]
-  assert low / 2 <= r["images_per_sec_b1"] <= 2 * high, r
+  assert low / 8 <= r["images_per_sec_b1"] <= 2 * high, r
+
+
+def test_rates_are_the_median_rounds_mean_and_percentiles_span_every_run():
+  from squish_tf.bench import timing
+  rounds = [[0.001] * 9 + [0.011], [0.002] * 10, [0.004] * 10]  # seconds; one stall
+  out = timing.summarize(4, rounds)
+  assert out["images_per_sec_b4"] == 2000.0  # rounds' rates 2000, 2000, 1000 images/s
+  assert out["latency_ms_p50_b4"] == 2.0
+  assert out["latency_ms_p10_b4"] == 1.0 and out["latency_ms_p90_b4"] == 4.0
 
 
 def test_squish_bench_writes_json_beside_its_table(cli, tiny, tmp_path):
