@@ -47,8 +47,8 @@ def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, mul
 
 
 def test_squeeze_layers_can_round_to_a_finer_multiple(parent):
-  """With --squeeze_multiple=4 a 16-filter squeeze layer can step to 12, where multiples of 8
-  need a draw that kills 4 of its 16 filters at once to leave 16."""
+  """With --squeeze_multiple=4 a 16-filter squeeze layer left with 13 steps to 12, where
+  multiples of 8 round it back to 16: only a draw leaving 12 or fewer takes it to 8."""
   assert widths.target(13, 16, 4) == 12 and widths.target(13, 16, 8) == 16
   of = widths.multiples(8, 4)
   assert of["fire2_squeeze1x1"] == 4 and of["fire2_expand3x3"] == 8 and arch.HEAD not in of

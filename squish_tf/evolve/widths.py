@@ -31,7 +31,8 @@ def target(count: int, parent_count: int, multiple: int) -> int:
 
 def multiples(multiple: int, squeeze_multiple: int = 0) -> dict[str, int]:
   """Each non-head conv layer's multiple: `squeeze_multiple` (if set) for squeeze layers."""
-  return {n: squeeze_multiple if squeeze_multiple and n.endswith("squeeze1x1") else multiple
+  squeezes = {arch.fire_layers(fid)[0] for fid in arch.FIRE_IDS}
+  return {n: squeeze_multiple if squeeze_multiple and n in squeezes else multiple
           for n in arch.CONV_LAYERS if n != arch.HEAD}
 
 
