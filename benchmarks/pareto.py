@@ -59,6 +59,7 @@ QUICK_EVOLVE = {"generations": 3, "epochs": 3, "finetune_epochs": 1, "accuracy_f
 BUDGET = ("epochs=20", "finetune_epochs=4")
 VERIFY_IMAGES = 64  # float32 .tflite checked against Keras on this many validation images
 RUN_FILE = "pareto_run.json"  # what a work directory was made with
+CHILD_SECONDS = 0.02  # a seed process's timing per file: its logs/seed_N/ results only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -631,9 +632,11 @@ def run_seeds(plan: Plan, argv: list[str], jobs: int) -> dict:
     while waiting and len(running) < jobs:
       seed = waiting.pop(0)
       log = os.path.join(logs, f"seed_{seed}.log")
-      # absl keeps the last value of a repeated flag: these override the parent's.
+      # absl keeps the last value of a repeated flag: these override the parent's. The
+      # child's own timing is a token one: the parent times every file side by side.
       cmd = [sys.executable, os.path.abspath(__file__), *argv[1:], f"--seeds={seed}",
-             "--jobs=1", f"--workdir={plan.workdir}",
+             "--jobs=1", f"--workdir={plan.workdir}", f"--bench_seconds={CHILD_SECONDS}",
+             "--bench_rounds=1",
              f"--results_dir={os.path.join(logs, f'seed_{seed}')}"]
       with open(log, "w", encoding="utf-8") as out:
         running.append((seed, log, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)))

@@ -160,6 +160,63 @@ def dominated_generations(aggregates: list[dict], x_key: str) -> list[str]:
   return out
 
 
+def per_seed_rows(result: dict) -> list[list[str]]:
+  """Per seed and SquishedNet the baselines were matched to: the ancestor, that SquishedNet and
+  each baseline matched to it, side by side. Means over seeds mix baselines matched to
+  different generations when the seeds' SquishedNets differ; these rows never do."""
+  rows = []
+  for seed, named in sorted(result["squishednets"].items(), key=lambda kv: int(kv[0])):
+    mine = [p for p in result["points"] if str(p["seed"]) == str(seed)]
+    ancestor = next(p for p in mine if p["method"] == "evolution" and p["generation"] == 0)
+    for n in named:
+      g = n["generation"]
+      chosen = [ancestor] + [p for p in mine if p["generation"] == g and (
+          p["method"] != "evolution" or g != 0)]
+      for p in sorted(chosen, key=lambda p: (p["generation"] != 0, METHODS.index(p["method"]))):
+        name = ("ancestor" if p is ancestor else n["name"]) if p["method"] == "evolution" \
+            else LABELS[p["method"]]
+        rows.append([str(seed), name, f"gen {p['generation']}", f"{p['params_total']:,}",
+                     f"{p['macs'] / 1e6:.2f}", f"{p['size_bytes'] / 1e3:,.1f}",
+                     _times(ancestor.get("float_bytes"), p.get("size_bytes")),
+                     _percent(p.get("top1_val")), _percent(p.get("top1_test")),
+                     _points(p.get("top1_test"), ancestor.get("top1_test")),
+                     _ms(p.get("latency_ms_p50_float_t1")),
+                     _times(ancestor.get("latency_ms_p50_float_t1"),
+                            p.get("latency_ms_p50_float_t1"))])
+  return rows
+
+
+def _times(reference, value) -> str:
+  return f"{reference / value:.2f}x" if reference and value else "-"
+
+
+def _percent(value) -> str:
+  return "-" if value is None else f"{100 * value:.2f}"
+
+
+def _points(value, reference) -> str:
+  return "-" if value is None or reference is None else f"{100 * (value - reference):+.2f}"
+
+
+def _ms(value) -> str:
+  return "-" if value is None else f"{value:.4f}"
+
+
+def per_seed_table(result: dict) -> str:
+  from squish_tf.report.table2 import markdown_table as table
+  head = ["seed", "network", "generation", "params", "MMACs", "KB", "smaller", "val top-1 %",
+          "test top-1 %", "vs ancestor (points)", "p50 ms 1 thr", "faster"]
+  ancestors = sorted(p["latency_ms_p50_float_t1"] for p in result["points"]
+                     if p["method"] == "evolution" and p["generation"] == 0
+                     and p.get("latency_ms_p50_float_t1"))
+  spread = (f" The seeds' ancestors, one architecture, timed {ancestors[0]:.4f} to "
+            f"{ancestors[-1]:.4f} ms: a measure of the timing noise between files."
+            if len(ancestors) > 1 else "")
+  return ("Each seed's matched SquishedNet beside its ancestor and the baselines matched to "
+          "it. Ratios are to the same seed's ancestor; p50 at batch 1 on 1 thread." + spread
+          + "\n\n" + table(head, per_seed_rows(result)))
+
+
 def markdown(result: dict) -> str:
   c, agg = result["config"], result["aggregates"]
   evo = c["evolve_config"]
@@ -199,9 +256,9 @@ def markdown(result: dict) -> str:
       + result["notes"]["tfmot_int8"] + ".",
       f"Latency: every file of every seed timed in one process, interleaved "
       f"(squish_tf.bench.litert_bench), batch 1, {lat['image_size']}x{lat['image_size']}, on "
-      f"1 thread and on all {lat['threads']['tall']} cores, {lat['rounds']} rounds of "
-      f"{lat['seconds_per_file']} s per file; p50 shown (p10/p90 in the JSON). Ratios are to "
-      f"the same seed's ancestor's float32 file, then averaged.",
+      f"1 thread and on all {lat['threads']['tall']} cores, {lat['seconds_per_file']} s per "
+      f"file and thread count in {lat['rounds']} rounds; p50 shown (p10/p90 in the JSON). "
+      f"Ratios are to the same seed's ancestor's float32 file, then averaged.",
   ]
   train = result["split_sizes"]["train"]
   which = "the smallest of each seed" if c.get("match", "all") == "smallest" else "every one"
@@ -229,7 +286,8 @@ def markdown(result: dict) -> str:
       *(["**--quick: a smoke run at toy size; its figures mean nothing.**"]
         if c["quick"] else []),
       "## Summary (means over seeds)\n\n" + "\n".join(summary_lines),
-      "## Every point\n\n" + markdown_table(agg),
+      "## Per seed\n\n" + per_seed_table(result),
+      "## Every point (means over seeds)\n\n" + markdown_table(agg),
       "## How it was measured\n\n" + "\n".join(f"- {n}" for n in notes),
       f"![top-1 against size]({name}_size.png)\n\n![top-1 against latency]({name}_latency.png)",
   ]) + "\n"

@@ -26,12 +26,10 @@ def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, mul
   weights, full = parent
   spec = arch.ancestor_spec(10)
   first = genome.sample_offspring(weights, full, 0.9, 0.7, mode, genome.generation_rng(4, 1))
-  masks, _ = widths.round_to_multiple(spec, weights, full, first, multiple,
-                                      squeeze_multiple=squeeze)  # a rounded parent
-  child = genome.sample_offspring(weights, masks, 0.9, 0.7, mode, genome.generation_rng(4, 2))
-  rounded, squished = widths.round_to_multiple(spec, weights, masks, child, multiple,
-                                               squeeze_multiple=squeeze)
   of = widths.multiples(multiple, squeeze)
+  masks, _ = widths.round_to_multiple(spec, weights, full, first, of)  # a rounded parent
+  child = genome.sample_offspring(weights, masks, 0.9, 0.7, mode, genome.generation_rng(4, 2))
+  rounded, squished = widths.round_to_multiple(spec, weights, masks, child, of)
   for layer in arch.CONV_LAYERS:
     if layer != arch.HEAD:
       assert squished.spec[layer] % of[layer] == 0, (layer, squished.spec[layer])
@@ -57,8 +55,8 @@ def test_squeeze_layers_can_round_to_a_finer_multiple(parent):
   spec = arch.ancestor_spec(10)
   child = genome.sample_offspring(weights, full, 0.9, 0.7, "structured",
                                   genome.generation_rng(4, 1))
-  _, fine = widths.round_to_multiple(spec, weights, full, child, 8, squeeze_multiple=4)
-  _, coarse = widths.round_to_multiple(spec, weights, full, child, 8)
+  _, fine = widths.round_to_multiple(spec, weights, full, child, of)
+  _, coarse = widths.round_to_multiple(spec, weights, full, child, widths.multiples(8))
   squeezes = [n for n in of if n.endswith("squeeze1x1")]
   assert not any(coarse.spec[n] % 8 for n in squeezes)
   assert any(fine.spec[n] % 8 for n in squeezes)  # some squeeze width only a multiple of 4

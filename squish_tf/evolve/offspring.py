@@ -46,9 +46,9 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
     rng = genome.generation_rng(cfg.seed, generation, k, attempt)
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
+    of = widths.multiples(cfg.channel_multiple, cfg.squeeze_multiple)
     _, squished = widths.round_to_multiple(parent_spec, parent_weights, parent_masks, masks,
-                                           cfg.channel_multiple, head_activation,
-                                           cfg.squeeze_multiple)
+                                           of, head_activation)
     blind = surgery.classes_without_live_input(squished)
     if not blind:
       return squished

@@ -37,11 +37,10 @@ def multiples(multiple: int, squeeze_multiple: int = 0) -> dict[str, int]:
 
 
 def round_to_multiple(spec: dict, weights: dict, parent_masks: dict, child_masks: dict,
-                      multiple: int, head_activation: str = "linear", squeeze_multiple: int = 0):
-  """(child masks, their squished network) with every non-head width a multiple (of
-  `squeeze_multiple` for squeeze layers, if set), when the parent allows it; a layer whose
-  parent has fewer filters than its multiple keeps its own."""
-  of = multiples(multiple, squeeze_multiple)
+                      of: dict[str, int], head_activation: str = "linear"):
+  """(child masks, their squished network) with each layer named in `of` (see `multiples`)
+  a multiple of its own multiple, when the parent allows it; a layer whose parent has fewer
+  filters than its multiple keeps its own."""
   if max(of.values()) <= 1:
     masks = child_masks
     return masks, surgery.squish(spec, weights, masks, head_activation)

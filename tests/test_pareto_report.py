@@ -1,0 +1,43 @@
+"""benchmarks/pareto_report.py on hand-made points: the per-seed rows the README quotes."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import pareto_report  # noqa: E402
+
+
+def point(method, seed, generation, params, top1, ms, index=None, size=None):
+  return {"method": method, "seed": seed, "generation": generation,
+          "index": generation if index is None else index, "params_total": params,
+          "macs": params * 10, "size_bytes": size or 4 * params,
+          "float_bytes": size or 4 * params, "top1_val": top1, "top1_test": top1 - 0.01,
+          "latency_ms_p50_float_t1": ms}
+
+
+def test_per_seed_rows_put_each_seeds_own_matched_points_beside_its_ancestor():
+  points = [point("evolution", 0, 0, 1000, 0.80, 0.10), point("evolution", 0, 1, 500, 0.80, 0.08),
+            point("evolution", 0, 2, 250, 0.79, 0.05), point("width", 0, 2, 250, 0.75, 0.04, 1),
+            point("mobilenet", 0, None, 900, 0.70, 0.2, "1.0"),
+            point("evolution", 1, 0, 1000, 0.81, 0.125), point("evolution", 1, 1, 400, 0.81, 0.05),
+            point("width", 1, 1, 400, 0.79, 0.04, 1),
+            point("tfmot", 1, 1, 1000, 0.78, 0.1, 1, size=2000)]
+  result = {"points": points, "squishednets": {
+      "1": [{"name": "SquishedNet-1", "generation": 1}],
+      "0": [{"name": "SquishedNet-2", "generation": 2}]}}
+  rows = pareto_report.per_seed_rows(result)
+  assert [r[:3] for r in rows] == [
+      ["0", "ancestor", "gen 0"], ["0", "SquishedNet-2", "gen 2"],
+      ["0", "SqueezeNet v1.1 x width", "gen 2"], ["1", "ancestor", "gen 0"],
+      ["1", "SquishedNet-1", "gen 1"], ["1", "SqueezeNet v1.1 x width", "gen 1"],
+      ["1", "tfmot magnitude pruning", "gen 1"]]
+  # seed 0's SquishedNet: 4x smaller, a point below the ancestor on test, 2x faster
+  assert rows[1][3:] == ["250", "0.00", "1.0", "4.00x", "79.00", "78.00", "-1.00", "0.0500",
+                         "2.00x"]
+  assert rows[0][6] == "1.00x" and rows[0][9] == "+0.00"
+  # ratios are to the seed's own ancestor (0.125 ms for seed 1), tfmot's size is its own
+  assert rows[5][9:] == ["-2.00", "0.0400", "3.12x"] and rows[6][6] == "2.00x"
+  table = pareto_report.per_seed_table(result)
+  assert "timed 0.1000 to 0.1250 ms" in table and table.count("\n| ") == 8
