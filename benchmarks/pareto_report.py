@@ -180,9 +180,9 @@ def per_seed_rows(result: dict) -> list[list[str]]:
                      _times(ancestor.get("float_bytes"), p.get("size_bytes")),
                      _percent(p.get("top1_val")), _percent(p.get("top1_test")),
                      _points(p.get("top1_test"), ancestor.get("top1_test")),
-                     _ms(p.get("latency_ms_p50_float_t1")),
-                     _times(ancestor.get("latency_ms_p50_float_t1"),
-                            p.get("latency_ms_p50_float_t1"))])
+                     *[_ms(p.get(f"latency_ms_{q}_float_t1")) for q in ("p10", "p50")],
+                     *[_times(ancestor.get(f"latency_ms_{q}_float_t1"),
+                              p.get(f"latency_ms_{q}_float_t1")) for q in ("p10", "p50")]])
   return rows
 
 
@@ -205,16 +205,32 @@ def _ms(value) -> str:
 def per_seed_table(result: dict) -> str:
   from squish_tf.report.table2 import markdown_table as table
   head = ["seed", "network", "generation", "params", "MMACs", "KB", "smaller", "val top-1 %",
-          "test top-1 %", "vs ancestor (points)", "p50 ms 1 thr", "faster"]
-  ancestors = sorted(p["latency_ms_p50_float_t1"] for p in result["points"]
-                     if p["method"] == "evolution" and p["generation"] == 0
-                     and p.get("latency_ms_p50_float_t1"))
-  spread = (f" The seeds' ancestors, one architecture, timed {ancestors[0]:.4f} to "
-            f"{ancestors[-1]:.4f} ms: a measure of the timing noise between files."
-            if len(ancestors) > 1 else "")
+          "test top-1 %", "vs ancestor (points)", "p10 ms", "p50 ms", "faster (p10)",
+          "faster (p50)"]
+  spreads = [f"{q} up to {100 * (worst - 1):.0f}%" for q, worst in twin_spread(result).items()]
+  noise = (" Files of one architecture (the ancestors; each SquishedNet and its from-scratch "
+           "twin) timed apart by " + ", ".join(spreads) + ": the timing noise between files."
+           if spreads else "")
   return ("Each seed's matched SquishedNet beside its ancestor and the baselines matched to "
-          "it. Ratios are to the same seed's ancestor; p50 at batch 1 on 1 thread." + spread
-          + "\n\n" + table(head, per_seed_rows(result)))
+          "it. Ratios are to the same seed's ancestor; latency at batch 1 on 1 thread, p10 "
+          "and p50 of every timed run." + noise + "\n\n" + table(head, per_seed_rows(result)))
+
+
+def twin_spread(result: dict) -> dict:
+  """The largest ratio (slower / faster) between files of one architecture, per percentile:
+  the seeds' ancestors, and each evolved generation and its from-scratch twin."""
+  groups = [[p for p in result["points"] if p["method"] == "evolution" and p["generation"] == 0]]
+  for p in result["points"]:
+    if p["method"] == "scratch":
+      groups.append([p] + [e for e in result["points"] if e["method"] == "evolution"
+                           and e["seed"] == p["seed"] and e["generation"] == p["generation"]])
+  out = {}
+  for q in ("p10", "p50"):
+    ratios = [max(t) / min(t) for t in ([p.get(f"latency_ms_{q}_float_t1") for p in g]
+                                        for g in groups) if len(t) > 1 and all(t)]
+    if ratios:
+      out[q] = max(ratios)
+  return out
 
 
 def markdown(result: dict) -> str:

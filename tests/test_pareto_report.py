@@ -14,7 +14,7 @@ def point(method, seed, generation, params, top1, ms, index=None, size=None):
           "index": generation if index is None else index, "params_total": params,
           "macs": params * 10, "size_bytes": size or 4 * params,
           "float_bytes": size or 4 * params, "top1_val": top1, "top1_test": top1 - 0.01,
-          "latency_ms_p50_float_t1": ms}
+          "latency_ms_p50_float_t1": ms, "latency_ms_p10_float_t1": ms / 2}
 
 
 def test_per_seed_rows_put_each_seeds_own_matched_points_beside_its_ancestor():
@@ -34,10 +34,20 @@ def test_per_seed_rows_put_each_seeds_own_matched_points_beside_its_ancestor():
       ["1", "SquishedNet-1", "gen 1"], ["1", "SqueezeNet v1.1 x width", "gen 1"],
       ["1", "tfmot magnitude pruning", "gen 1"]]
   # seed 0's SquishedNet: 4x smaller, a point below the ancestor on test, 2x faster
-  assert rows[1][3:] == ["250", "0.00", "1.0", "4.00x", "79.00", "78.00", "-1.00", "0.0500",
-                         "2.00x"]
+  assert rows[1][3:] == ["250", "0.00", "1.0", "4.00x", "79.00", "78.00", "-1.00", "0.0250",
+                         "0.0500", "2.00x", "2.00x"]
   assert rows[0][6] == "1.00x" and rows[0][9] == "+0.00"
   # ratios are to the seed's own ancestor (0.125 ms for seed 1), tfmot's size is its own
-  assert rows[5][9:] == ["-2.00", "0.0400", "3.12x"] and rows[6][6] == "2.00x"
+  assert rows[5][9:] == ["-2.00", "0.0200", "0.0400", "3.12x", "3.12x"]
+  assert rows[6][6] == "2.00x"
   table = pareto_report.per_seed_table(result)
-  assert "timed 0.1000 to 0.1250 ms" in table and table.count("\n| ") == 8
+  # the ancestors (0.10 and 0.125 ms at p50) are the only files of one architecture here
+  assert "timed apart by p10 up to 25%, p50 up to 25%" in table and table.count("\n| ") == 8
+
+
+def test_twin_spread_compares_each_evolved_generation_with_its_from_scratch_twin():
+  points = [point("evolution", 0, 0, 1000, 0.8, 0.10), point("evolution", 1, 0, 1000, 0.8, 0.11),
+            point("evolution", 0, 3, 100, 0.8, 0.02), point("scratch", 0, 3, 100, 0.8, 0.03, 1),
+            point("width", 0, 3, 100, 0.8, 0.09, 1)]
+  spread = pareto_report.twin_spread({"points": points})
+  assert spread == {"p10": 1.5, "p50": 1.5}  # gen 3 against scratch; width is not a twin
