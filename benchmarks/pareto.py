@@ -697,7 +697,8 @@ def define_flags() -> None:
   flags.DEFINE_integer("max_models", 2, "SquishedNets named per seed, at most.")
   flags.DEFINE_enum("match", "smallest", ["smallest", "all"], "Baselines matched to each seed's "
                     "smallest SquishedNet (fits 3 hours on 2 cores), or to every one.")
-  flags.DEFINE_float("bench_seconds", 0.3, "Timing seconds per file, thread count and round.")
+  flags.DEFINE_float("bench_seconds", 0.3, "Timing seconds per file and thread count, split over "
+                     "--bench_rounds.")
   flags.DEFINE_integer("bench_rounds", 3, "Interleaved timing rounds.")
   flags.DEFINE_bool("quick", False, "1 seed, fashion_mnist:100, 3 generations of 1 epoch on a "
                     "3-epoch ancestor, no accuracy floor, 2 SquishedNets, MobileNetV3-Small "
