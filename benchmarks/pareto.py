@@ -697,9 +697,13 @@ def define_flags() -> None:
   flags.DEFINE_integer("max_models", 2, "SquishedNets named per seed, at most.")
   flags.DEFINE_enum("match", "smallest", ["smallest", "all"], "Baselines matched to each seed's "
                     "smallest SquishedNet (fits 3 hours on 2 cores), or to every one.")
-  flags.DEFINE_float("bench_seconds", 0.3, "Timing seconds per file and thread count, split over "
+  # Many short interleaved rounds: this machine's speed shifts for seconds at a time, and a
+  # file timed in 3 rounds could land in one state while its twin landed in another (files
+  # of one architecture 1.49x apart at p50 with 0.3 s in 3 rounds, within 1.09x with 0.5 s
+  # in 25 rounds, twice: README, "Run on to 10x").
+  flags.DEFINE_float("bench_seconds", 0.5, "Timing seconds per file and thread count, split over "
                      "--bench_rounds.")
-  flags.DEFINE_integer("bench_rounds", 3, "Interleaved timing rounds.")
+  flags.DEFINE_integer("bench_rounds", 25, "Interleaved timing rounds.")
   flags.DEFINE_bool("quick", False, "1 seed, fashion_mnist:100, 3 generations of 1 epoch on a "
                     "3-epoch ancestor, no accuracy floor, 2 SquishedNets, MobileNetV3-Small "
                     "1.0 only, short timing: minutes; figures mean nothing.")

@@ -233,6 +233,19 @@ def twin_spread(result: dict) -> dict:
   return out
 
 
+def mixed_generations(result: dict) -> str:
+  """A warning when the seeds' matched SquishedNets are different generations: a mean per
+  generation then covers fewer seeds, and a baseline's mean mixes different sizes."""
+  gens = {seed: [n["generation"] for n in named] for seed, named in result["squishednets"].items()}
+  if len({tuple(g) for g in gens.values()}) <= 1:
+    return ""
+  which = "; ".join(f"seed {s}: gen {', '.join(map(str, g))}" for s, g in gens.items())
+  return (f"**The seeds' SquishedNets are different generations ({which}).** A generation's "
+          f"mean covers only the seeds that reached it, and each baseline's mean mixes sizes "
+          f"matched to different generations: the per-seed table below compares like with "
+          f"like.\n\n")
+
+
 def markdown(result: dict) -> str:
   c, agg = result["config"], result["aggregates"]
   evo = c["evolve_config"]
@@ -301,7 +314,8 @@ def markdown(result: dict) -> str:
       f"{stages}).",
       *(["**--quick: a smoke run at toy size; its figures mean nothing.**"]
         if c["quick"] else []),
-      "## Summary (means over seeds)\n\n" + "\n".join(summary_lines),
+      "## Summary (means over seeds)\n\n" + mixed_generations(result)
+      + "\n".join(summary_lines),
       "## Per seed\n\n" + per_seed_table(result),
       "## Every point (means over seeds)\n\n" + markdown_table(agg),
       "## How it was measured\n\n" + "\n".join(f"- {n}" for n in notes),

@@ -51,3 +51,10 @@ def test_twin_spread_compares_each_evolved_generation_with_its_from_scratch_twin
             point("width", 0, 3, 100, 0.8, 0.09, 1)]
   spread = pareto_report.twin_spread({"points": points})
   assert spread == {"p10": 1.5, "p50": 1.5}  # gen 3 against scratch; width is not a twin
+
+
+def test_a_summary_over_seeds_matched_to_different_generations_says_so():
+  same = {"squishednets": {"0": [{"generation": 4}], "1": [{"generation": 4}]}}
+  assert pareto_report.mixed_generations(same) == ""
+  mixed = {"squishednets": {"0": [{"generation": 21}], "1": [{"generation": 17}]}}
+  assert "(seed 0: gen 21; seed 1: gen 17)" in pareto_report.mixed_generations(mixed)
