@@ -163,27 +163,36 @@ def dominated_generations(aggregates: list[dict], x_key: str) -> list[str]:
 def per_seed_rows(result: dict) -> list[list[str]]:
   """Per seed and SquishedNet the baselines were matched to: the ancestor, that SquishedNet and
   each baseline matched to it, side by side. Means over seeds mix baselines matched to
-  different generations when the seeds' SquishedNets differ; these rows never do."""
+  different generations when the seeds' SquishedNets differ; these rows never do. A seed
+  without an ancestor point (evolution left out of --methods) has no rows."""
   rows = []
   for seed, named in sorted(result["squishednets"].items(), key=lambda kv: int(kv[0])):
     mine = [p for p in result["points"] if str(p["seed"]) == str(seed)]
-    ancestor = next(p for p in mine if p["method"] == "evolution" and p["generation"] == 0)
+    ancestor = next((p for p in mine if p["method"] == "evolution" and p["generation"] == 0),
+                    None)
+    if ancestor is None:
+      continue
     for n in named:
-      g = n["generation"]
-      chosen = [ancestor] + [p for p in mine if p["generation"] == g and (
-          p["method"] != "evolution" or g != 0)]
-      for p in sorted(chosen, key=lambda p: (p["generation"] != 0, METHODS.index(p["method"]))):
-        name = ("ancestor" if p is ancestor else n["name"]) if p["method"] == "evolution" \
-            else LABELS[p["method"]]
-        rows.append([str(seed), name, f"gen {p['generation']}", f"{p['params_total']:,}",
-                     f"{p['macs'] / 1e6:.2f}", f"{p['size_bytes'] / 1e3:,.1f}",
-                     _times(ancestor.get("float_bytes"), p.get("size_bytes")),
-                     _percent(p.get("top1_val")), _percent(p.get("top1_test")),
-                     _points(p.get("top1_test"), ancestor.get("top1_test")),
-                     *[_ms(p.get(f"latency_ms_{q}_float_t1")) for q in ("p10", "p50")],
-                     *[_times(ancestor.get(f"latency_ms_{q}_float_t1"),
-                              p.get(f"latency_ms_{q}_float_t1")) for q in ("p10", "p50")]])
+      matched = sorted((p for p in mine if p["generation"] == n["generation"]),
+                       key=lambda p: METHODS.index(p["method"]))
+      rows.append(_row(seed, "ancestor", "gen 0", ancestor, ancestor))
+      for p in matched:
+        if p["method"] == "evolution":
+          rows.append(_row(seed, n["name"], f"gen {p['generation']}", p, ancestor))
+        else:
+          rows.append(_row(seed, LABELS[p["method"]], f"matched to gen {p['generation']}", p,
+                           ancestor))
   return rows
+
+
+def _row(seed, name: str, generation: str, p: dict, ancestor: dict) -> list[str]:
+  latency = [p.get(f"latency_ms_{q}_float_t1") for q in ("p10", "p50")]
+  reference = [ancestor.get(f"latency_ms_{q}_float_t1") for q in ("p10", "p50")]
+  return [str(seed), name, generation, f"{p['params_total']:,}", f"{p['macs'] / 1e6:.2f}",
+          f"{p['size_bytes'] / 1e3:,.1f}", _times(ancestor.get("float_bytes"), p["size_bytes"]),
+          _percent(p.get("top1_val")), _percent(p.get("top1_test")),
+          _points(p.get("top1_test"), ancestor.get("top1_test")), *map(_ms, latency),
+          *map(_times, reference, latency)]
 
 
 def _times(reference, value) -> str:
@@ -203,31 +212,36 @@ def _ms(value) -> str:
 
 
 def per_seed_table(result: dict) -> str:
+  """The per-seed rows as markdown, with how far apart files of one architecture timed."""
   from squish_tf.report.table2 import markdown_table as table
   head = ["seed", "network", "generation", "params", "MMACs", "KB", "smaller", "val top-1 %",
-          "test top-1 %", "vs ancestor (points)", "p10 ms", "p50 ms", "faster (p10)",
+          "test top-1 %", "test vs ancestor (points)", "p10 ms", "p50 ms", "faster (p10)",
           "faster (p50)"]
   spreads = [f"{q} up to {100 * (worst - 1):.0f}%" for q, worst in twin_spread(result).items()]
-  noise = (" Files of one architecture (the ancestors; each SquishedNet and its from-scratch "
-           "twin) timed apart by " + ", ".join(spreads) + ": the timing noise between files."
-           if spreads else "")
-  return ("Each seed's matched SquishedNet beside its ancestor and the baselines matched to "
-          "it. Ratios are to the same seed's ancestor; latency at batch 1 on 1 thread, p10 "
-          "and p50 of every timed run." + noise + "\n\n" + table(head, per_seed_rows(result)))
+  noise = (" Files of one architecture (the same parameter and MAC counts: the ancestors and "
+           "tfmot's dense files, each SquishedNet and its from-scratch twin, width and one-shot "
+           "L1 when their filter counts agree) timed apart by " + ", ".join(spreads)
+           + ": the timing noise between files." if spreads else "")
+  without = [s for s, named in result["squishednets"].items() if not named]
+  return ("Each seed's SquishedNet(s) the baselines were matched to, beside the seed's ancestor "
+          "and those baselines. KB is the float32 .tflite (tfmot: gzipped, its file being "
+          "dense); ratios are to the same seed's ancestor; latency at batch 1 on 1 thread, p10 "
+          "and p50 of every timed run." + noise
+          + (f" Seeds without a SquishedNet: {', '.join(without)}." if without else "")
+          + "\n\n" + table(head, per_seed_rows(result)))
 
 
 def twin_spread(result: dict) -> dict:
-  """The largest ratio (slower / faster) between files of one architecture, per percentile:
-  the seeds' ancestors, and each evolved generation and its from-scratch twin."""
-  groups = [[p for p in result["points"] if p["method"] == "evolution" and p["generation"] == 0]]
+  """The largest ratio (slower / faster) between files of one architecture, per percentile.
+  Equal parameter and MAC counts stand for equal filter counts (MobileNet points left out)."""
+  groups = {}
   for p in result["points"]:
-    if p["method"] == "scratch":
-      groups.append([p] + [e for e in result["points"] if e["method"] == "evolution"
-                           and e["seed"] == p["seed"] and e["generation"] == p["generation"]])
+    if p["method"] != "mobilenet":
+      groups.setdefault((p["params_total"], p["macs"]), []).append(p)
   out = {}
   for q in ("p10", "p50"):
     ratios = [max(t) / min(t) for t in ([p.get(f"latency_ms_{q}_float_t1") for p in g]
-                                        for g in groups) if len(t) > 1 and all(t)]
+                                        for g in groups.values()) if len(t) > 1 and all(t)]
     if ratios:
       out[q] = max(ratios)
   return out
@@ -239,7 +253,8 @@ def mixed_generations(result: dict) -> str:
   gens = {seed: [n["generation"] for n in named] for seed, named in result["squishednets"].items()}
   if len({tuple(g) for g in gens.values()}) <= 1:
     return ""
-  which = "; ".join(f"seed {s}: gen {', '.join(map(str, g))}" for s, g in gens.items())
+  which = "; ".join(f"seed {s}: " + (f"gen {', '.join(map(str, g))}" if g else "none")
+                    for s, g in gens.items())
   return (f"**The seeds' SquishedNets are different generations ({which}).** A generation's "
           f"mean covers only the seeds that reached it, and each baseline's mean mixes sizes "
           f"matched to different generations: the per-seed table below compares like with "

@@ -30,9 +30,9 @@ def test_per_seed_rows_put_each_seeds_own_matched_points_beside_its_ancestor():
   rows = pareto_report.per_seed_rows(result)
   assert [r[:3] for r in rows] == [
       ["0", "ancestor", "gen 0"], ["0", "SquishedNet-2", "gen 2"],
-      ["0", "SqueezeNet v1.1 x width", "gen 2"], ["1", "ancestor", "gen 0"],
-      ["1", "SquishedNet-1", "gen 1"], ["1", "SqueezeNet v1.1 x width", "gen 1"],
-      ["1", "tfmot magnitude pruning", "gen 1"]]
+      ["0", "SqueezeNet v1.1 x width", "matched to gen 2"], ["1", "ancestor", "gen 0"],
+      ["1", "SquishedNet-1", "gen 1"], ["1", "SqueezeNet v1.1 x width", "matched to gen 1"],
+      ["1", "tfmot magnitude pruning", "matched to gen 1"]]
   # seed 0's SquishedNet: 4x smaller, a point below the ancestor on test, 2x faster
   assert rows[1][3:] == ["250", "0.00", "1.0", "4.00x", "79.00", "78.00", "-1.00", "0.0250",
                          "0.0500", "2.00x", "2.00x"]
@@ -41,16 +41,29 @@ def test_per_seed_rows_put_each_seeds_own_matched_points_beside_its_ancestor():
   assert rows[5][9:] == ["-2.00", "0.0200", "0.0400", "3.12x", "3.12x"]
   assert rows[6][6] == "2.00x"
   table = pareto_report.per_seed_table(result)
-  # the ancestors (0.10 and 0.125 ms at p50) are the only files of one architecture here
+  # the ancestors and tfmot's dense file (0.10-0.125 ms), and seed 1's SquishedNet and width
+  # network (same counts here: 0.05 and 0.04 ms) are the files of one architecture
   assert "timed apart by p10 up to 25%, p50 up to 25%" in table and table.count("\n| ") == 8
 
 
-def test_twin_spread_compares_each_evolved_generation_with_its_from_scratch_twin():
+def test_per_seed_rows_skip_a_seed_without_an_ancestor_and_name_one_without_squishednets():
+  points = [point("width", 0, 2, 250, 0.75, 0.04, 1), point("evolution", 1, 0, 1000, 0.8, 0.1)]
+  result = {"points": points, "squishednets": {"0": [{"name": "SquishedNet-1", "generation": 2}],
+                                                "1": []}}
+  assert pareto_report.per_seed_rows(result) == []
+  assert "Seeds without a SquishedNet: 1." in pareto_report.per_seed_table(result)
+  assert "seed 0: gen 2; seed 1: none" in pareto_report.mixed_generations(result)
+
+
+def test_twin_spread_compares_files_with_the_same_parameter_and_mac_counts():
   points = [point("evolution", 0, 0, 1000, 0.8, 0.10), point("evolution", 1, 0, 1000, 0.8, 0.11),
             point("evolution", 0, 3, 100, 0.8, 0.02), point("scratch", 0, 3, 100, 0.8, 0.03, 1),
-            point("width", 0, 3, 100, 0.8, 0.09, 1)]
+            point("width", 0, 3, 110, 0.8, 0.09, 1),
+            point("mobilenet", 0, None, 100, 0.7, 0.2, "1.0")]
   spread = pareto_report.twin_spread({"points": points})
-  assert spread == {"p10": 1.5, "p50": 1.5}  # gen 3 against scratch; width is not a twin
+  assert spread == {"p10": 1.5, "p50": 1.5}  # gen 3 against scratch; width has other counts
+  points.append(point("l1_oneshot", 0, 3, 110, 0.8, 0.36, 1))  # width's twin, 4x slower
+  assert pareto_report.twin_spread({"points": points}) == {"p10": 4.0, "p50": 4.0}
 
 
 def test_a_summary_over_seeds_matched_to_different_generations_says_so():

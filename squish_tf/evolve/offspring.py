@@ -42,11 +42,11 @@ def model_seed(seed: int, generation: int, offspring: int) -> int:
 def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, generation: int,
          k: int, head_activation: str = "linear") -> surgery.Squished:
   """Offspring k's genome, squished; drawn again while a class would have no live input."""
+  of = widths.multiples(cfg.channel_multiple, cfg.squeeze_multiple)
   for attempt in range(MAX_DRAWS):
     rng = genome.generation_rng(cfg.seed, generation, k, attempt)
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
                                     cfg.synthesis, rng)
-    of = widths.multiples(cfg.channel_multiple, cfg.squeeze_multiple)
     _, squished = widths.round_to_multiple(parent_spec, parent_weights, parent_masks, masks,
                                            of, head_activation)
     blind = surgery.classes_without_live_input(squished)
