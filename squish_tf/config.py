@@ -74,6 +74,7 @@ class EvolveConfig(TrainConfig):
   strategy: str = "default"  # tf.distribute strategy training each network: default | mirrored
   channel_multiple: int = 8  # every squished width a multiple of this (1: any width)
   squeeze_multiple: int = 0  # the fire modules' squeeze layers' multiple (0: channel_multiple)
+  mac_pressure: float = 0.0  # > 0: more cluster pressure where the MACs are (genome.py)
   selection: str = "accuracy"  # accuracy: best validation top-1; tradeoff: see selection.py
   selection_tolerance: float = 0.005  # tradeoff: top-1 within this of the best offspring
   objective: str = "params"  # what "smaller" means for tradeoff selection
@@ -112,6 +113,9 @@ class EvolveConfig(TrainConfig):
       raise UserError(f"--channel_multiple must be >= 1, --squeeze_multiple, --milder_retries "
                       f"and --augment_pixels >= 0, got {self.channel_multiple}, "
                       f"{self.squeeze_multiple}, {self.milder_retries}, {self.augment_pixels}")
+    if not 0.0 <= self.mac_pressure <= 2.0:
+      raise UserError(f"--mac_pressure must be in [0, 2] (0: off; 0.5 is moderate), got "
+                      f"{self.mac_pressure}")
     if self.max_accuracy_drop is not None and not 0.0 <= self.max_accuracy_drop <= 1.0:
       raise UserError(f"--max_accuracy_drop is a top-1 fraction in [0, 1] (0.015 = 1.5 points), "
                       f"got {self.max_accuracy_drop}")

@@ -124,3 +124,38 @@ def test_draw_streams_are_distinct_for_every_seed_generation_offspring_and_attem
     draws[key] = tuple(genome.generation_rng(*key).integers(0, 2**62, size=2))
   assert len(set(draws.values())) == len(draws)
   assert draws[(10, 1, 0, 0)] == tuple(genome.generation_rng(10, 1).integers(0, 2**62, size=2))
+
+
+def test_filter_macs_count_each_weight_once_as_owned_and_once_as_read():
+  # A weight belongs to its filter, and is read from its producer's channel: summed over
+  # filters, every MAC is counted twice, except conv1's (it reads the image).
+  spec = {**arch.ancestor_spec(10), "conv1": 24, "fire5_expand3x3": 40, "fire9_squeeze1x1": 8}
+  cost = arch.filter_macs(spec, 32)
+  conv1_macs = arch.macs(spec, 32) - arch.macs({**spec, "conv1": 0}, 32)  # its own and its reads
+  own_conv1 = 3 * 3 * 3 * spec["conv1"] * arch.output_sizes(32)["conv1"] ** 2
+  assert sum(spec[n] * cost[n] for n in arch.CONV_LAYERS) == 2 * arch.macs(spec, 32) - own_conv1
+  assert conv1_macs == spec["conv1"] * cost["conv1"]
+
+
+def test_mac_pressure_falls_on_the_high_resolution_layers_and_never_eases_any():
+  spec = arch.ancestor_spec(10)
+  assert set(genome.cluster_factors(spec, 0.88, 0.0, 32).values()) == {0.88}
+  factors = genome.cluster_factors(spec, 0.88, 0.5, 32)
+  assert max(factors.values()) == pytest.approx(0.88)
+  assert factors["conv1"] < 0.8 and factors["fire2_squeeze1x1"] < 0.6  # side 15 and 7
+  assert factors["fire9_expand1x1"] == pytest.approx(0.88)  # side 1, few MACs a filter
+
+
+def test_a_layers_own_cluster_factor_sets_its_kept_fraction():
+  w = random_weights(5)
+  masks = genome.full_masks(w)
+  layer_r = {n: 0.9 for n in arch.CONV_LAYERS if n != arch.HEAD}
+  layer_r["fire6_expand3x3"] = 0.4
+  child = genome.sample_offspring(w, masks, 1.0, 0.9, "structured", genome.generation_rng(0, 1),
+                                  layer_r)
+  kept = {n: genome.alive_filters(child[n]).mean() for n in ("fire6_expand3x3", "fire7_expand3x3")}
+  assert 0.3 < kept["fire6_expand3x3"] < 0.5  # 192 filters: the draw's std is 0.035
+  assert 0.84 < kept["fire7_expand3x3"] < 0.96
+  with pytest.raises(ValueError, match="r_clu"):
+    genome.sample_offspring(w, masks, 1.0, 0.9, "structured", genome.generation_rng(0, 1),
+                            {**layer_r, "conv1": 1.5})

@@ -150,3 +150,22 @@ def test_int8_size_objective_is_the_bytes_of_the_offsprings_int8_file():
   wide, narrow = (size(r) for r in results)
   assert narrow < wide and calls
   assert narrow == len(int8.convert_int8(results[1]["net"], images))
+
+
+def test_mac_pressure_draws_an_offspring_with_fewer_macs_from_the_same_stream(parent):
+  """Same random stream, harsher factors only where filters cost many MACs: a subset of the
+  filters before rounding, so fewer MACs at the run's image size, and the late layers alike."""
+  from squish_tf.evolve import offspring
+  weights, full = parent
+  spec = arch.ancestor_spec(10)
+  draw = lambda pressure: offspring.draw(
+      config.EvolveConfig(image_size=32, mac_pressure=pressure), spec, weights, full, 1, 0).spec
+  plain, pressed = draw(0.0), draw(0.5)
+  assert arch.macs(pressed, 32) < 0.8 * arch.macs(plain, 32)
+  assert pressed["conv1"] < plain["conv1"]
+  assert pressed["fire9_expand1x1"] == plain["fire9_expand1x1"]
+
+
+def test_mac_pressure_out_of_range_names_the_flag():
+  with pytest.raises(ValueError, match="--mac_pressure must be in \\[0, 2\\]"):
+    config.EvolveConfig(mac_pressure=-0.5)

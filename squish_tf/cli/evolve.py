@@ -61,6 +61,9 @@ def define_flags() -> None:
                        "squeeze widths to a multiple of this instead (0: --channel_multiple): "
                        "they are narrow, and at small inputs the 3x3 layers reading them hold "
                        "most MACs.", lower_bound=0)
+  flags.DEFINE_float("mac_pressure", d.mac_pressure, "Prune harder where the MACs are: a "
+                     "layer whose filters cost rho times the mean filter's MACs keeps "
+                     "r_clu**max(1, rho**mac_pressure) of them (0: off).")
   flags.DEFINE_enum("selection", d.selection, SELECTIONS, "accuracy: the best validation "
                     "top-1; tradeoff: the smallest (--objective) within --selection_tolerance "
                     "of the best.")
@@ -111,7 +114,7 @@ def main(argv):
       ancestor=FLAGS.ancestor, int8=FLAGS.int8,
       int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy,
       channel_multiple=FLAGS.channel_multiple, squeeze_multiple=FLAGS.squeeze_multiple,
-      selection=FLAGS.selection,
+      mac_pressure=FLAGS.mac_pressure, selection=FLAGS.selection,
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,

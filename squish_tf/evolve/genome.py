@@ -10,6 +10,11 @@ and the environmental factor R either multiplies them (`paper`, equation (1) tak
 literally) or fixes the expected kept fraction (`budget`: one scalar per layer, found
 by bisection, scales the probabilities so that their clipped mean is R).
 
+`mac_pressure` (alpha >= 0) moves the cluster pressure to where the MACs are: a layer whose
+filters each cost rho times the network's mean MACs per filter keeps r_clu ** max(1, rho**alpha)
+of them (`cluster_factors`). At small inputs the MACs sit in the first, high-resolution layers,
+while the parameters sit in the last ones; alpha = 0 is the same factor everywhere.
+
 `structured` concentrates deaths in whole filters: a filter's strength is that of its
 coupled group (its own synapses and every synapse that reads its channel, through the fire
 modules' concatenations), clusters are drawn with the `budget` rule, and no synapse dies
@@ -109,6 +114,16 @@ def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
   raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
 
 
+def cluster_factors(spec: dict, r_clu: float, mac_pressure: float,
+                    image_size: int) -> dict[str, float]:
+  """Each non-head layer's cluster factor: r_clu ** max(1, rho ** mac_pressure), rho being
+  its MACs per filter (`arch.filter_macs`) over the mean filter's; never milder than r_clu."""
+  layers = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
+  cost = arch.filter_macs(spec, image_size)
+  mean = sum(spec[n] * cost[n] for n in layers) / sum(spec[n] for n in layers)
+  return {n: float(r_clu ** max(1.0, (cost[n] / mean) ** mac_pressure)) for n in layers}
+
+
 def generation_rng(seed: int, generation: int, offspring: int = 0,
                    attempt: int = 0) -> np.random.Generator:
   """One generator per (run seed, generation, offspring, draw attempt), through numpy's
@@ -118,8 +133,11 @@ def generation_rng(seed: int, generation: int, offspring: int = 0,
 
 
 def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mode: str,
-                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+                     rng: np.random.Generator,
+                     layer_r_clu: dict[str, float] | None = None) -> dict[str, np.ndarray]:
   """Draws an offspring genome: parent mask AND drawn mask, layer by layer.
+
+  `layer_r_clu` gives layers their own cluster factor (`cluster_factors`); r_clu otherwise.
 
   A cluster (output filter) lives with its keep probability; a synapse lives if its
   cluster lives and it is drawn. conv10's filters (one per class) always live, and each
@@ -140,7 +158,8 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
     else:
       strength = (cluster_probabilities(kernel, mask) if groups is None
                   else strength_probabilities(groups[name], alive_filters))
-      p_clu = keep_probabilities(strength, alive_filters, r_clu, mode)
+      factor = r_clu if layer_r_clu is None else layer_r_clu[name]
+      p_clu = keep_probabilities(strength, alive_filters, check_factor("r_clu", factor), mode)
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
     if mode == "structured" and name != arch.HEAD:
       child = mask & clusters

@@ -128,3 +128,15 @@ def macs(spec: dict[str, int], image_size: int, alive_weights: dict[str, int] | 
     weights = kh * kw * cin * cout if alive_weights is None else alive_weights[layer]
     total += weights * sizes[layer] ** 2
   return total
+
+
+def filter_macs(spec: dict[str, int], image_size: int) -> dict[str, int]:
+  """MACs one filter of each layer costs per image: its own kernel over its output, plus
+  the weights that read its channel in every consumer (removing the filter saves both)."""
+  sizes = output_sizes(image_size)
+  out = {}
+  for layer in CONV_LAYERS:
+    kh, kw, cin, _ = kernel_shape(spec, layer)
+    reads = sum(KERNEL_SIZE[c] ** 2 * spec[c] * sizes[c] ** 2 for c in consumers(layer))
+    out[layer] = kh * kw * cin * sizes[layer] ** 2 + reads
+  return out
