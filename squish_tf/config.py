@@ -113,8 +113,8 @@ class EvolveConfig(TrainConfig):
       raise UserError(f"--channel_multiple must be >= 1, --squeeze_multiple, --milder_retries "
                       f"and --augment_pixels >= 0, got {self.channel_multiple}, "
                       f"{self.squeeze_multiple}, {self.milder_retries}, {self.augment_pixels}")
-    if not 0.0 <= self.mac_pressure <= 2.0:
-      raise UserError(f"--mac_pressure must be in [0, 2] (0: off; 0.5 is moderate), got "
+    if not 0.0 <= self.mac_pressure <= 1.0:
+      raise UserError(f"--mac_pressure must be in [0, 1] (0: off; 0.25 was measured), got "
                       f"{self.mac_pressure}")
     if self.max_accuracy_drop is not None and not 0.0 <= self.max_accuracy_drop <= 1.0:
       raise UserError(f"--max_accuracy_drop is a top-1 fraction in [0, 1] (0.015 = 1.5 points), "

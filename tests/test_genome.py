@@ -126,15 +126,13 @@ def test_draw_streams_are_distinct_for_every_seed_generation_offspring_and_attem
   assert draws[(10, 1, 0, 0)] == tuple(genome.generation_rng(10, 1).integers(0, 2**62, size=2))
 
 
-def test_filter_macs_count_each_weight_once_as_owned_and_once_as_read():
-  # A weight belongs to its filter, and is read from its producer's channel: summed over
-  # filters, every MAC is counted twice, except conv1's (it reads the image).
+def test_filter_macs_are_what_removing_one_filter_saves():
+  # Its own kernel over its output, and the weights reading its channel in every consumer.
   spec = {**arch.ancestor_spec(10), "conv1": 24, "fire5_expand3x3": 40, "fire9_squeeze1x1": 8}
-  cost = arch.filter_macs(spec, 32)
-  conv1_macs = arch.macs(spec, 32) - arch.macs({**spec, "conv1": 0}, 32)  # its own and its reads
-  own_conv1 = 3 * 3 * 3 * spec["conv1"] * arch.output_sizes(32)["conv1"] ** 2
-  assert sum(spec[n] * cost[n] for n in arch.CONV_LAYERS) == 2 * arch.macs(spec, 32) - own_conv1
-  assert conv1_macs == spec["conv1"] * cost["conv1"]
+  for size in (32, 64):
+    cost = arch.filter_macs(spec, size)
+    for n in arch.CONV_LAYERS:
+      assert arch.macs(spec, size) - arch.macs({**spec, n: spec[n] - 1}, size) == cost[n], n
 
 
 def test_mac_pressure_falls_on_the_high_resolution_layers_and_never_eases_any():
@@ -144,6 +142,9 @@ def test_mac_pressure_falls_on_the_high_resolution_layers_and_never_eases_any():
   assert max(factors.values()) == pytest.approx(0.88)
   assert factors["conv1"] < 0.8 and factors["fire2_squeeze1x1"] < 0.6  # side 15 and 7
   assert factors["fire9_expand1x1"] == pytest.approx(0.88)  # side 1, few MACs a filter
+  # fire2's squeeze filters cost ~18 mean filters: capped at r_clu**4, never emptied at once
+  harsh = genome.cluster_factors(spec, 0.1, 1.0, 32)
+  assert min(harsh.values()) == pytest.approx(0.1 ** genome.MAX_PRESSURE)
 
 
 def test_a_layers_own_cluster_factor_sets_its_kept_fraction():

@@ -167,5 +167,6 @@ def test_mac_pressure_draws_an_offspring_with_fewer_macs_from_the_same_stream(pa
 
 
 def test_mac_pressure_out_of_range_names_the_flag():
-  with pytest.raises(ValueError, match="--mac_pressure must be in \\[0, 2\\]"):
-    config.EvolveConfig(mac_pressure=-0.5)
+  for bad in (-0.5, 1.5):
+    with pytest.raises(ValueError, match="--mac_pressure must be in \\[0, 1\\]"):
+      config.EvolveConfig(mac_pressure=bad)

@@ -63,7 +63,8 @@ def define_flags() -> None:
                        "most MACs.", lower_bound=0)
   flags.DEFINE_float("mac_pressure", d.mac_pressure, "Prune harder where the MACs are: a "
                      "layer whose filters cost rho times the mean filter's MACs keeps "
-                     "r_clu**max(1, rho**mac_pressure) of them (0: off).")
+                     "r_clu**min(4, max(1, rho**mac_pressure)) of them; in [0, 1] (0: "
+                     "off).")
   flags.DEFINE_enum("selection", d.selection, SELECTIONS, "accuracy: the best validation "
                     "top-1; tradeoff: the smallest (--objective) within --selection_tolerance "
                     "of the best.")

@@ -11,9 +11,11 @@ literally) or fixes the expected kept fraction (`budget`: one scalar per layer, 
 by bisection, scales the probabilities so that their clipped mean is R).
 
 `mac_pressure` (alpha >= 0) moves the cluster pressure to where the MACs are: a layer whose
-filters each cost rho times the network's mean MACs per filter keeps r_clu ** max(1, rho**alpha)
-of them (`cluster_factors`). At small inputs the MACs sit in the first, high-resolution layers,
-while the parameters sit in the last ones; alpha = 0 is the same factor everywhere.
+filters each cost rho times the network's mean MACs per filter keeps r_clu ** min(4, max(1,
+rho**alpha)) of them (`cluster_factors`). At small inputs the MACs sit in the first,
+high-resolution layers while the parameters sit in the last ones; the squeeze layers there
+cost most per filter (both expand layers read each of their channels). alpha = 0 is the same
+factor everywhere.
 
 `structured` concentrates deaths in whole filters: a filter's strength is that of its
 coupled group (its own synapses and every synapse that reads its channel, through the fire
@@ -114,14 +116,21 @@ def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
   raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
 
 
+# The harshest a layer's factor gets, as a power of r_clu: fire2-3's squeeze filters cost
+# about 20 mean filters at 32x32, and an uncapped power would empty them in one generation.
+MAX_PRESSURE = 4.0
+
+
 def cluster_factors(spec: dict, r_clu: float, mac_pressure: float,
                     image_size: int) -> dict[str, float]:
-  """Each non-head layer's cluster factor: r_clu ** max(1, rho ** mac_pressure), rho being
-  its MACs per filter (`arch.filter_macs`) over the mean filter's; never milder than r_clu."""
+  """Each non-head layer's cluster factor: r_clu ** min(MAX_PRESSURE, max(1, rho **
+  mac_pressure)), rho being its MACs per filter (`arch.filter_macs`) over the mean filter's;
+  never milder than r_clu."""
   layers = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
   cost = arch.filter_macs(spec, image_size)
   mean = sum(spec[n] * cost[n] for n in layers) / sum(spec[n] for n in layers)
-  return {n: float(r_clu ** max(1.0, (cost[n] / mean) ** mac_pressure)) for n in layers}
+  power = {n: min(MAX_PRESSURE, max(1.0, (cost[n] / mean) ** mac_pressure)) for n in layers}
+  return {n: float(r_clu ** power[n]) for n in layers}
 
 
 def generation_rng(seed: int, generation: int, offspring: int = 0,
