@@ -209,12 +209,14 @@ def offspring_epochs(cfg) -> int:
 
 
 def budgets(cfg, records: list[dict]) -> dict:
-  """{generation: epochs}: the ancestor's, plus every offspring trained up to that generation
-  (population x (1 + milder retries) per generation)."""
+  """{generation: epochs}: the ancestor's, plus every offspring's up to that generation (as
+  recorded, recovery epochs included; older runs: population x (1 + milder retries) x the
+  epochs one offspring trains)."""
   out = {0: cfg.epochs}
   for r in records[1:]:
     trained = r.get("population", cfg.population) * (1 + r.get("milder_retries", 0))
-    out[r["generation"]] = out[r["generation"] - 1] + trained * offspring_epochs(cfg)
+    spent = r.get("offspring_epochs", trained * offspring_epochs(cfg))
+    out[r["generation"]] = out[r["generation"] - 1] + spent
   return out
 
 

@@ -66,6 +66,8 @@ def test_two_tiny_generations_record_everything(reference_run):
   assert records[2]["tflite_bytes"] < records[0]["tflite_bytes"]
   assert records[2]["macs"] < records[0]["macs"]
   assert records[2]["spec"]["conv10"] == 10
+  for r in records[1:]:  # every epoch an offspring trained is on record (for matched budgets)
+    assert r["offspring_epochs"] == TINY["finetune_epochs"] * (1 + r["milder_retries"])
   for name in arch.CONV_LAYERS:  # heredity across saved generations, after surgery
     assert masks_of(workdir, 2)[name].sum() <= masks_of(workdir, 1)[name].sum()
 
@@ -321,6 +323,26 @@ def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(ref
   assert [r["generation"] for r in records] == [0]
   stopped = json.load(open(tmp_path / "run" / "state.json"))["stopped"]
   assert "--max_accuracy_drop=0.0" in stopped and "r_syn=0.9" in stopped  # halfway to 1
+
+
+def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(reference_run):
+  from squish_tf.evolve import offspring
+  from squish_tf.net import model as model_lib
+  parent, masks = evolve._load_generation(RunDir(reference_run[0]), 0)
+  spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
+  cfg = config.EvolveConfig(**{**TINY, "recovery_epochs": 2})
+  args = (spec, weights, masks, 1, 0, model_lib.options_of(parent)["head_activation"])
+  above = offspring.offspring_task(cfg, *args, floor=0.0)
+  below = offspring.offspring_task(cfg, *args, floor=1.01)  # no network reaches 101%
+  assert above["epochs"] == TINY["finetune_epochs"]
+  assert below["epochs"] == TINY["finetune_epochs"] + 2
+  assert below["spec"] == above["spec"]  # the same offspring, trained on
+  assert any(not np.array_equal(below["weights"][k][0], above["weights"][k][0])
+             for k in below["weights"])
+  for name in arch.CONV_LAYERS:  # its dead synapses stayed dead through the extra epochs
+    assert not np.any(below["weights"][name][0][below["masks"][name] == 0]), name
+  with pytest.raises(UserError, match="--recovery_epochs must be >= 0"):
+    config.EvolveConfig(recovery_epochs=-1)
 
 
 def test_offspring_labels_name_the_milder_retry_instead_of_counting_past_the_population():

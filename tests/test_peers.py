@@ -116,6 +116,9 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
   run.match = "all"
   # 4 epochs of ancestor; then 2 offspring x 2 epochs a generation, twice that for a retry.
   assert run.budgets == {0: 4, 1: 8, 2: 16, 3: 20}
+  # A run that records its offspring's epochs (recovery epochs included) is counted as recorded.
+  records[3]["offspring_epochs"] = 7
+  assert pareto.budgets(run.cfg, records)[3] == 23
   plan = toy_plan()
   pieces = {m: [(k, matched) for k, _, matched, _ in pareto.PIECES[m](run, plan)]
             for m in pareto.PIECES}

@@ -258,7 +258,8 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
                                   r_clu=milder(cfg.r_clu, retry))
     offset = retry * cfg.population  # other offspring indices: other random streams
     results = executor(offspring_task, [(run_cfg, spec, weights, parent_masks, generation,
-                                         offset + k, head) for k in range(cfg.population)])
+                                         offset + k, head, floor)
+                                        for k in range(cfg.population)])
     every += results
     for res in results:
       _log_offspring(res, cfg)
@@ -363,7 +364,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
          "train_seconds": round(clock.seconds.get("train", 0.0), 3),
          "offspring": best["offspring"], "population": cfg.population,
          "failed_offspring": sum(1 for r in results if r.get("failed")),
-         "r_syn_used": factors.r_syn, "r_clu_used": factors.r_clu, "milder_retries": retries},
+         "r_syn_used": factors.r_syn, "r_clu_used": factors.r_clu, "milder_retries": retries,
+         "offspring_epochs": sum(r.get("epochs", 0) for r in results)},
         ds, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]

@@ -33,9 +33,11 @@ class NoInputForClass(RuntimeError):
   """Every draw left some class's conv10 filter reading nothing that varies with the image."""
 
 
-def model_seed(seed: int, generation: int, offspring: int) -> int:
-  """A distinct seed for each network a run builds (initializers, dropout, shuffling)."""
-  state = np.random.SeedSequence([seed, generation, offspring]).generate_state(1)[0]
+def model_seed(seed: int, generation: int, offspring: int, stage: int = 0) -> int:
+  """A distinct seed for each network a run builds (initializers, dropout, shuffling), and
+  for each later training `stage` of it (recovery: 1)."""
+  words = [seed, generation, offspring] + ([stage] if stage else [])
+  state = np.random.SeedSequence(words).generate_state(1)[0]
   return int(state) & 0x7FFFFFFF
 
 
@@ -61,10 +63,11 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
 
 def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weights: dict,
                    parent_masks: dict, generation: int, k: int,
-                   head_activation: str = "linear") -> dict:
-  """Draws, squishes and fine-tunes offspring k of a generation.
+                   head_activation: str = "linear", floor: float | None = None) -> dict:
+  """Draws, squishes and fine-tunes offspring k of a generation. With --recovery_epochs, an
+  offspring whose validation top-1 is below `floor` trains that many epochs more, once.
 
-  Returns {"offspring", "top1_val", "spec", "weights", "masks", "phase_seconds"}.
+  Returns {"offspring", "top1_val", "spec", "weights", "masks", "epochs", "phase_seconds"}.
   """
   clock = PhaseClock()
   ds = splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
@@ -79,20 +82,36 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
     if cfg.offspring_init == "inherit":
       model_lib.set_weights(net, squished.weights)
     masking.apply_masks(net, squished.masks)
-  with clock.time("train"), strategy.scope():
-    epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
-    teacher = None
-    if cfg.distill > 0:  # the parent, as it was trained
+  teacher = None
+  if cfg.distill > 0:  # the parent, as it was trained
+    with clock.time("build"), strategy.scope():
       teacher = model_lib.squeezenet(parent_spec, ds.num_classes, image_size=cfg.image_size,
                                      head_activation=head_activation)
       model_lib.set_weights(teacher, parent_weights)
-    train.fit(net, ds, epochs, cfg.batch_size, cfg.learning_rate,
-              model_seed(cfg.seed, generation, k), verbose=0, validate_each_epoch=False,
-              teacher=teacher, distill=cfg.distill, temperature=cfg.distill_temperature,
-              warmup_epochs=cfg.warmup_epochs, augment_pixels=cfg.augment_pixels)
-  masking.strip_masks(net)
+  epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
+  _train(cfg, net, ds, strategy, clock, epochs, teacher,
+         model_seed(cfg.seed, generation, k))
   with clock.time("evaluate"):
     val = train.top1(net, ds.validation)
+  if floor is not None and val < floor and cfg.recovery_epochs:
+    # Trained on rather than thrown away: a milder retry would spend as many epochs on a
+    # network that starts again from the parent.
+    _train(cfg, net, ds, strategy, clock, cfg.recovery_epochs, teacher,
+           model_seed(cfg.seed, generation, k, stage=1))
+    epochs += cfg.recovery_epochs
+    with clock.time("evaluate"):
+      val = train.top1(net, ds.validation)
+  masking.strip_masks(net)
   return {"offspring": k, "top1_val": val, "spec": squished.spec,
-          "weights": model_lib.get_weights(net), "masks": squished.masks,
+          "weights": model_lib.get_weights(net), "masks": squished.masks, "epochs": epochs,
           "phase_seconds": clock.seconds}
+
+
+def _train(cfg, net, ds, strategy, clock, epochs: int, teacher, seed: int) -> None:
+  """Fits a masked offspring (its masks hold every dead synapse at zero) with the run's
+  schedule, distillation and augmentation."""
+  with clock.time("train"), strategy.scope():
+    train.fit(net, ds, epochs, cfg.batch_size, cfg.learning_rate, seed, verbose=0,
+              validate_each_epoch=False, teacher=teacher, distill=cfg.distill,
+              temperature=cfg.distill_temperature, warmup_epochs=cfg.warmup_epochs,
+              augment_pixels=cfg.augment_pixels)
