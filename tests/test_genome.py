@@ -152,11 +152,11 @@ def test_a_layers_own_cluster_factor_sets_its_kept_fraction():
   masks = genome.full_masks(w)
   layer_r = {n: 0.9 for n in arch.CONV_LAYERS if n != arch.HEAD}
   layer_r["fire6_expand3x3"] = 0.4
-  child = genome.sample_offspring(w, masks, 1.0, 0.9, "structured", genome.generation_rng(0, 1),
-                                  layer_r)
+  child = genome.sample_offspring(w, masks, 1.0, layer_r, "structured",
+                                  genome.generation_rng(0, 1))
   kept = {n: genome.alive_filters(child[n]).mean() for n in ("fire6_expand3x3", "fire7_expand3x3")}
   assert 0.3 < kept["fire6_expand3x3"] < 0.5  # 192 filters: the draw's std is 0.035
   assert 0.84 < kept["fire7_expand3x3"] < 0.96
   with pytest.raises(ValueError, match="r_clu"):
-    genome.sample_offspring(w, masks, 1.0, 0.9, "structured", genome.generation_rng(0, 1),
-                            {**layer_r, "conv1": 1.5})
+    genome.sample_offspring(w, masks, 1.0, {**layer_r, "conv1": 1.5}, "structured",
+                            genome.generation_rng(0, 1))

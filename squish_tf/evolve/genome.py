@@ -141,12 +141,12 @@ def generation_rng(seed: int, generation: int, offspring: int = 0,
   return np.random.default_rng([seed, generation, offspring, attempt])
 
 
-def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mode: str,
-                     rng: np.random.Generator,
-                     layer_r_clu: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float | dict, mode: str,
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
   """Draws an offspring genome: parent mask AND drawn mask, layer by layer.
 
-  `layer_r_clu` gives layers their own cluster factor (`cluster_factors`); r_clu otherwise.
+  `r_clu` is one cluster factor for every layer, or each non-head layer's own
+  (`cluster_factors`).
 
   A cluster (output filter) lives with its keep probability; a synapse lives if its
   cluster lives and it is drawn. conv10's filters (one per class) always live, and each
@@ -154,7 +154,6 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
   that would lose every filter keeps its strongest one with its parent synapses.
   """
   check_factor("r_syn", r_syn)
-  check_factor("r_clu", r_clu)
   if mode not in MODES:
     raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
   groups = group_strengths(weights, masks) if mode == "structured" else None
@@ -167,7 +166,7 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float, mod
     else:
       strength = (cluster_probabilities(kernel, mask) if groups is None
                   else strength_probabilities(groups[name], alive_filters))
-      factor = r_clu if layer_r_clu is None else layer_r_clu[name]
+      factor = r_clu[name] if isinstance(r_clu, dict) else r_clu
       p_clu = keep_probabilities(strength, alive_filters, check_factor("r_clu", factor), mode)
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
     if mode == "structured" and name != arch.HEAD:

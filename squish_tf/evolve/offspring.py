@@ -49,8 +49,8 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
   layer_r_clu = genome.cluster_factors(parent_spec, cfg.r_clu, cfg.mac_pressure, cfg.image_size)
   for attempt in range(MAX_DRAWS):
     rng = genome.generation_rng(cfg.seed, generation, k, attempt)
-    masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, cfg.r_clu,
-                                    cfg.synthesis, rng, layer_r_clu)
+    masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, layer_r_clu,
+                                    cfg.synthesis, rng)
     _, squished = widths.round_to_multiple(parent_spec, parent_weights, parent_masks, masks,
                                            of, head_activation)
     blind = surgery.classes_without_live_input(squished)
