@@ -675,8 +675,9 @@ def describe_run(plan: Plan, runs: list[SeedRun]) -> dict:
       "notes": {"tfmot_int8": "not measured: tfmot's worker (squish_tf.legacy.prune_worker) "
                               "writes only float32 files, and its weights stay in the legacy-"
                               "Keras process",
-                "budget": "epochs over the same training split; B_g = E + sum over "
-                          "generations 1..g of offspring trained x epochs each"},
+                "budget": "epochs over the same training split; B_g = E + every epoch "
+                          "the evolution's offspring trained in generations 1..g (retries "
+                          "and recovery epochs included)"},
   }
 
 
