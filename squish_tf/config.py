@@ -81,6 +81,7 @@ class EvolveConfig(TrainConfig):
   max_accuracy_drop: float | None = 0.015  # below the ancestor's validation top-1, at most
   milder_retries: int = 2  # generations retried with milder factors when none is fit
   recovery_epochs: int = 0  # an offspring below the floor trains this many more, once
+  polish_epochs: int = 0  # the run's last generation trains this many more, as one more
   target_size_kb: float | None = None  # stop at the first generation this small (float32)
   target_latency_ms: float | None = None  # ... this fast (batch 1, 1 thread, release size)
   target_macs: float | None = None  # ... with at most this many MACs at the release size
@@ -135,8 +136,9 @@ class EvolveConfig(TrainConfig):
                        f"got {self.int8_granularity!r}")
     if self.strategy not in ("default", "mirrored"):
       raise UserError(f"--strategy must be default or mirrored, got {self.strategy!r}")
-    if self.recovery_epochs < 0:
-      raise UserError(f"--recovery_epochs must be >= 0 (0: off), got {self.recovery_epochs}")
+    if self.recovery_epochs < 0 or self.polish_epochs < 0:
+      raise UserError(f"--recovery_epochs and --polish_epochs must be >= 0 (0: off), got "
+                      f"{self.recovery_epochs}, {self.polish_epochs}")
     if self.finetune_epochs < 1:
       raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
 

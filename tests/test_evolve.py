@@ -341,8 +341,31 @@ def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(referenc
              for k in below["weights"])
   for name in arch.CONV_LAYERS:  # its dead synapses stayed dead through the extra epochs
     assert not np.any(below["weights"][name][0][below["masks"][name] == 0]), name
-  with pytest.raises(UserError, match="--recovery_epochs must be >= 0"):
+  with pytest.raises(UserError, match="--recovery_epochs and --polish_epochs must be >= 0"):
     config.EvolveConfig(recovery_epochs=-1)
+
+
+def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp_path):
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1,
+                               "polish_epochs": 2})
+  workdir = str(tmp_path / "run")
+  records = evolve.run(cfg, workdir)
+  assert [r["generation"] for r in records] == [0, 1, 2]
+  last, polished = records[1], records[2]
+  assert polished["polish"] and polished["offspring_epochs"] == 2
+  assert polished["spec"] == last["spec"] and polished["tflite_bytes"] == last["tflite_bytes"]
+  net, masks = evolve._load_generation(RunDir(workdir), 2)
+  for name in arch.CONV_LAYERS:  # the same genome, trained on, its dead synapses still zero
+    np.testing.assert_array_equal(masks[name], masks_of(workdir, 1)[name], err_msg=name)
+    assert not np.any(net.get_layer(name).get_weights()[0][~masks[name]]), name
+  files = [open(os.path.join(RunDir(workdir).gen_dir(g), "model.tflite"), "rb").read()
+           for g in (1, 2)]
+  assert files[0] != files[1]
+  # A resume finds the run polished and adds nothing.
+  assert [r["generation"] for r in evolve.run(cfg, workdir, resume=True)] == [0, 1, 2]
+  with pytest.raises(UserError, match="--polish_epochs must be >= 0"):
+    config.EvolveConfig(polish_epochs=-1)
 
 
 def test_offspring_labels_name_the_milder_retry_instead_of_counting_past_the_population():

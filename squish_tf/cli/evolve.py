@@ -98,6 +98,9 @@ def define_flags() -> None:
   flags.DEFINE_integer("recovery_epochs", d.recovery_epochs, "An offspring below the "
                        "accuracy floor after fine-tuning trains this many epochs more, once, "
                        "before it is judged (0: off).")
+  flags.DEFINE_integer("polish_epochs", d.polish_epochs, "When the run ends, its last "
+                       "generation trains this many epochs more and is written as one more "
+                       "generation (0: off).")
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 
@@ -121,7 +124,7 @@ def main(argv):
       mac_pressure=FLAGS.mac_pressure, selection=FLAGS.selection,
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
-      recovery_epochs=FLAGS.recovery_epochs,
+      recovery_epochs=FLAGS.recovery_epochs, polish_epochs=FLAGS.polish_epochs,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,
       target_macs=FLAGS.target_macs, target_int8_kb=FLAGS.target_int8_kb,
       distill=FLAGS.distill,

@@ -24,7 +24,7 @@ from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, selection
 from squish_tf.evolve.clock import PhaseClock
-from squish_tf.evolve.offspring import model_seed, offspring_task
+from squish_tf.evolve.offspring import model_seed, offspring_task, polish_task
 from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert
 from squish_tf.net import arch
@@ -34,7 +34,7 @@ from squish_tf.train import distribute, provenance
 
 # Settings a resumed run may change without changing what the finished generations computed.
 RESUMABLE_CHANGES = ("generations", "threads", "strategy", "target_size_kb",
-                     "target_latency_ms", "target_macs", "target_int8_kb")
+                     "target_latency_ms", "target_macs", "target_int8_kb", "polish_epochs")
 VERIFY_IMAGES = 64
 BENCH_SECONDS = 0.5  # per batch size at --bench_image_size; benchmarks/ measures side by side
 # Latency at the release size, batch 1: thousands of runs per round at small sizes, so the
@@ -374,7 +374,34 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
       state = {"stopped": reached, "generation": generation, "target": True}
       rundir.write_state(state)
       logging.info("generation %d: %s; the run ends here", generation, reached)
+  records = rundir.records()
+  if cfg.polish_epochs and len(records) > 1 and not records[-1].get("polish"):
+    _polish(cfg, executor, rundir, parent, parent_masks, records[-1]["generation"] + 1, ds, test)
   return rundir.records()
+
+
+def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int, ds,
+            test) -> None:
+  """Writes the last generation, trained --polish_epochs more, as `generation`."""
+  logging.info("generation %d: polishing generation %d for %d epochs", generation,
+               generation - 1, cfg.polish_epochs)
+  head = model_lib.options_of(parent)["head_activation"]
+  [res] = executor(polish_task, [(cfg, model_lib.spec_of(parent), model_lib.get_weights(parent),
+                                  masks, generation, head)])
+  if res.get("failed"):
+    raise RuntimeError(f"generation {generation}: polishing failed ({res['failed']}); rerun "
+                       f"with --resume to retry it")
+  clock = PhaseClock()
+  for phase, seconds in res["phase_seconds"].items():
+    clock.add(phase, seconds)
+  record = _save_generation(
+      rundir, generation, _network(cfg, res["spec"], res["weights"], head), res["masks"],
+      {"top1_val": round(res["top1_val"], 5),
+       "train_seconds": round(clock.seconds.get("train", 0.0), 3), "offspring": 0,
+       "population": 1, "failed_offspring": 0, "r_syn_used": 1.0, "r_clu_used": 1.0,
+       "milder_retries": 0, "offspring_epochs": res["epochs"], "polish": True},
+      ds, test, cfg, clock)
+  _log_generation(record, cfg)
 
 
 def _log_generation(record: dict, cfg) -> None:

@@ -75,13 +75,9 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
     squished = draw(cfg, parent_spec, parent_weights, parent_masks, generation, k,
                     head_activation)
   strategy = distribute.make_strategy(cfg.strategy)
-  with clock.time("build"), strategy.scope():  # built, compiled and fitted in one strategy
-    net = model_lib.squeezenet(squished.spec, ds.num_classes, image_size=cfg.image_size,
-                               seed=model_seed(cfg.seed, generation, k),
-                               head_activation=head_activation)
-    if cfg.offspring_init == "inherit":
-      model_lib.set_weights(net, squished.weights)
-    masking.apply_masks(net, squished.masks)
+  net = _masked_network(cfg, ds, strategy, clock, squished.spec,
+                        squished.weights if cfg.offspring_init == "inherit" else None,
+                        squished.masks, model_seed(cfg.seed, generation, k), head_activation)
   teacher = None
   if cfg.distill > 0:  # the parent, as it was trained
     with clock.time("build"), strategy.scope():
@@ -105,6 +101,36 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
   return {"offspring": k, "top1_val": val, "spec": squished.spec,
           "weights": model_lib.get_weights(net), "masks": squished.masks, "epochs": epochs,
           "phase_seconds": clock.seconds}
+
+
+def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: dict,
+                generation: int, head_activation: str = "linear") -> dict:
+  """The run's last network trained --polish_epochs more, its masks held (the long fine-tune
+  that follows a pruning search); returns what `offspring_task` returns."""
+  clock = PhaseClock()
+  ds = splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
+  strategy = distribute.make_strategy(cfg.strategy)
+  seed = model_seed(cfg.seed, generation, 0)
+  net = _masked_network(cfg, ds, strategy, clock, spec, weights, masks, seed, head_activation)
+  _train(cfg, net, ds, strategy, clock, cfg.polish_epochs, None, seed)
+  with clock.time("evaluate"):
+    val = train.top1(net, ds.validation)
+  masking.strip_masks(net)
+  return {"offspring": 0, "top1_val": val, "spec": spec, "weights": model_lib.get_weights(net),
+          "masks": masks, "epochs": cfg.polish_epochs, "phase_seconds": clock.seconds}
+
+
+def _masked_network(cfg, ds, strategy, clock, spec: dict, weights: dict | None, masks: dict,
+                    seed: int, head_activation: str):
+  """SqueezeNet `spec` with `weights` (None: initialised from `seed`), its dead synapses held
+  at zero; built in the strategy that will train it."""
+  with clock.time("build"), strategy.scope():
+    net = model_lib.squeezenet(spec, ds.num_classes, image_size=cfg.image_size, seed=seed,
+                               head_activation=head_activation)
+    if weights is not None:
+      model_lib.set_weights(net, weights)
+    masking.apply_masks(net, masks)
+  return net
 
 
 def _train(cfg, net, ds, strategy, clock, epochs: int, teacher, seed: int) -> None:
