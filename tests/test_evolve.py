@@ -354,6 +354,7 @@ def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp
   assert [r["generation"] for r in records] == [0, 1, 2]
   last, polished = records[1], records[2]
   assert polished["polish"] and polished["offspring_epochs"] == 2
+  assert table2.gen_label(polished) == "2 (polished)" and table2.gen_label(last) == "1"
   assert polished["spec"] == last["spec"] and polished["tflite_bytes"] == last["tflite_bytes"]
   net, masks = evolve._load_generation(RunDir(workdir), 2)
   for name in arch.CONV_LAYERS:  # the same genome, trained on, its dead synapses still zero

@@ -9,7 +9,7 @@ import os
 from squish_tf import files
 from squish_tf.errors import UserError
 from squish_tf.report import plots, publish, table2
-from squish_tf.report.table2 import markdown_table, mb
+from squish_tf.report.table2 import gen_label, markdown_table, mb
 from squish_tf.rundir import RunDir
 
 
@@ -45,7 +45,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   per_gen = markdown_table(
       ["Gen", "Params", "Alive", "MMACs", "Size", "Gzipped", "Top-1 val", "Top-1 test (LiteRT)",
        "img/s b1", "img/s b32", "p50 ms", "train s"],
-      [[str(r["generation"]), f"{r['params_total']:,}", f"{r['params_alive']:,}",
+      [[gen_label(r), f"{r['params_total']:,}", f"{r['params_alive']:,}",
         f"{r['macs'] / 1e6:.1f}", mb(r["tflite_bytes"]), mb(r["tflite_gzip_bytes"]),
         f"{r['top1_val']:.4f}", f"{r['top1_tflite']:.4f}", f"{r['images_per_sec_b1']:.1f}",
         f"{r['images_per_sec_b32']:.1f}", f"{r['latency_ms_p50']:.2f}",
@@ -53,7 +53,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   if any(r.get("tflite_int8_bytes") for r in records):
     per_gen += "\n\nint8 (post-training, verified against float32):\n\n" + markdown_table(
         ["Gen", "int8 size", "Top-1 test (LiteRT, int8)"],
-        [[str(r["generation"]),
+        [[gen_label(r),
           mb(r["tflite_int8_bytes"]) if r.get("tflite_int8_bytes") else "refused",
           f"{r['top1_tflite_int8']:.4f}" if r.get("top1_tflite_int8") is not None else "-"]
          for r in records])

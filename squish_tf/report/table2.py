@@ -64,6 +64,11 @@ def mb(n_bytes: float) -> str:
   return f"{n_bytes / 1e6:.3f} MB"
 
 
+def gen_label(record: dict) -> str:
+  """A generation's number, marked when it is the run's last one trained on (--polish_epochs)."""
+  return f"{record['generation']} (polished)" if record.get("polish") else str(record["generation"])
+
+
 def table_rows(records: list[dict], named: list[dict], reference_bytes: int) -> list[list[str]]:
   by_gen = {r["generation"]: r for r in records}
   rows = []
@@ -71,7 +76,7 @@ def table_rows(records: list[dict], named: list[dict], reference_bytes: int) -> 
       (n["name"], n["generation"]) for n in named]:
     r = by_gen[gen]
     size = r["tflite_bytes"]
-    rows.append([label, str(gen), mb(size), mb(r["tflite_gzip_bytes"]),
+    rows.append([label, gen_label(r), mb(size), mb(r["tflite_gzip_bytes"]),
                  f"{PAPER_SQUEEZENET_MB * 1e6 / size:.2f}x", f"{reference_bytes / size:.2f}x",
                  f"{PAPER_ALEXNET_MB * 1e6 / size:.0f}x", f"{r['images_per_sec_b32']:.1f}",
                  f"{100 * r['top1_tflite']:.1f}%", f"{r['params_total']:,}"])
