@@ -203,19 +203,15 @@ class SeedRun:
     return [min(every, key=lambda m: self.records[m[1]]["params_total"])]
 
 
-def offspring_epochs(cfg) -> int:
-  """Epochs one offspring trains: fine-tuned, or trained like a newborn."""
-  return cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
-
-
 def budgets(cfg, records: list[dict]) -> dict:
   """{generation: epochs}: the ancestor's, plus every offspring's up to that generation (as
   recorded, recovery epochs included; older runs: population x (1 + milder retries) x the
   epochs one offspring trains)."""
+  from squish_tf.evolve import offspring
   out = {0: cfg.epochs}
   for r in records[1:]:
     trained = r.get("population", cfg.population) * (1 + r.get("milder_retries", 0))
-    spent = r.get("offspring_epochs", trained * offspring_epochs(cfg))
+    spent = r.get("offspring_epochs", trained * offspring.planned_epochs(cfg))
     out[r["generation"]] = out[r["generation"] - 1] + spent
   return out
 
@@ -676,8 +672,8 @@ def describe_run(plan: Plan, runs: list[SeedRun]) -> dict:
                               "writes only float32 files, and its weights stay in the legacy-"
                               "Keras process",
                 "budget": "epochs over the same training split; B_g = E + every epoch "
-                          "the evolution's offspring trained in generations 1..g (retries "
-                          "and recovery epochs included)"},
+                          "the evolution's offspring trained in generations 1..g (retries, "
+                          "recovery and polish epochs included)"},
   }
 
 

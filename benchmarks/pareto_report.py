@@ -282,7 +282,7 @@ def markdown(result: dict) -> str:
       f"top-1 within {c['max_drop']} of the ancestor, at most {c['max_models']} per seed).",
       "Budgets (epochs over the same training split): the evolution spent B_g = E plus "
       "every epoch its offspring trained in generations 1..g (g·F·P without milder retries "
-      "or recovery epochs; those count too). Matched to "
+      "or recovery epochs; those count too, as do a polished generation's epochs). Matched to "
       "SquishedNet-k of a seed (generation g): `scratch` "
       "(its architecture) and `width` (every filter count x alpha, rounded, alpha by "
       "bisection to its parameter count) train B_g from scratch; `l1_oneshot` removes the "

@@ -104,6 +104,9 @@ def test_pareto_front_and_naming():
   named = table2.name_squishednets(recs, max_drop=0.02, max_models=4)
   assert named == [{"name": "SquishedNet-1", "generation": 1},
                    {"name": "SquishedNet-2", "generation": 2}]
+  # A polish (the same network trained on) replaces its parent, even at an equal top-1.
+  polished = recs[:3] + [{"generation": 3, "tflite_bytes": 60, "top1_val": 0.94, "polish": True}]
+  assert [n["generation"] for n in table2.name_squishednets(polished, 0.02, 4)] == [1, 3]
 
 
 def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_run, tmp_path):
@@ -350,7 +353,14 @@ def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp
   cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1,
                                "polish_epochs": 2})
   workdir = str(tmp_path / "run")
-  records = evolve.run(cfg, workdir)
+  calls = []
+  def spy(fn, arg_lists):  # what each task is given, then run here
+    calls.extend((fn.__name__, args[5:]) for args in arg_lists)
+    return evolve.local_map(fn, arg_lists)
+  records = evolve.run(cfg, workdir, executor=spy)
+  floor = evolve.floor_for(cfg, records[0]["top1_val"])
+  head = calls[0][1][1]
+  assert calls == [("offspring_task", (0, head, floor)), ("polish_task", (0, head))]
   assert [r["generation"] for r in records] == [0, 1, 2]
   last, polished = records[1], records[2]
   assert polished["polish"] and polished["offspring_epochs"] == 2

@@ -97,10 +97,10 @@ def define_flags() -> None:
                        "up to this many pixels (0: off).", lower_bound=0)
   flags.DEFINE_integer("recovery_epochs", d.recovery_epochs, "An offspring below the "
                        "accuracy floor after fine-tuning trains this many epochs more, once, "
-                       "before it is judged (0: off).")
+                       "before it is judged (0: off).", lower_bound=0)
   flags.DEFINE_integer("polish_epochs", d.polish_epochs, "When the run ends, its last "
                        "generation trains this many epochs more and is written as one more "
-                       "generation (0: off).")
+                       "generation (0: off).", lower_bound=0)
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 

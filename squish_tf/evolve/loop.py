@@ -24,7 +24,7 @@ from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, selection
 from squish_tf.evolve.clock import PhaseClock
-from squish_tf.evolve.offspring import model_seed, offspring_task, polish_task
+from squish_tf.evolve.offspring import model_seed, offspring_task, planned_epochs, polish_task
 from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert
 from squish_tf.net import arch
@@ -334,7 +334,9 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     done = [0]
   records = rundir.records()
   state = rundir.read_state()
-  if state.get("target") and not target_reached(records[-1], cfg):
+  # A polish repeats its parent's network; its latency, timed again, must not re-open a stop.
+  bred = [r for r in records if not r.get("polish")]
+  if state.get("target") and not target_reached(bred[-1], cfg):
     state = {}  # resumed with a target further away: the run goes on
   if state.get("stopped") and resume:
     logging.info("this run stopped at generation %s: %s", state.get("generation"),
@@ -365,7 +367,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
          "offspring": best["offspring"], "population": cfg.population,
          "failed_offspring": sum(1 for r in results if r.get("failed")),
          "r_syn_used": factors.r_syn, "r_clu_used": factors.r_clu, "milder_retries": retries,
-         "offspring_epochs": sum(r.get("epochs", 0) for r in results)},
+         # a failed offspring is charged what it would have trained
+         "offspring_epochs": sum(r.get("epochs", planned_epochs(cfg)) for r in results)},
         ds, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
@@ -387,7 +390,7 @@ def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int,
                generation - 1, cfg.polish_epochs)
   head = model_lib.options_of(parent)["head_activation"]
   [res] = executor(polish_task, [(cfg, model_lib.spec_of(parent), model_lib.get_weights(parent),
-                                  masks, generation, head)])
+                                  masks, generation, 0, head)])
   if res.get("failed"):
     raise RuntimeError(f"generation {generation}: polishing failed ({res['failed']}); rerun "
                        f"with --resume to retry it")

@@ -61,6 +61,11 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
       f"--r_syn/--r_clu keep more of the network")
 
 
+def planned_epochs(cfg) -> int:
+  """Epochs one offspring trains before it is judged: fine-tuned, or trained like a newborn."""
+  return cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
+
+
 def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weights: dict,
                    parent_masks: dict, generation: int, k: int,
                    head_activation: str = "linear", floor: float | None = None) -> dict:
@@ -84,7 +89,7 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
       teacher = model_lib.squeezenet(parent_spec, ds.num_classes, image_size=cfg.image_size,
                                      head_activation=head_activation)
       model_lib.set_weights(teacher, parent_weights)
-  epochs = cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
+  epochs = planned_epochs(cfg)
   _train(cfg, net, ds, strategy, clock, epochs, teacher,
          model_seed(cfg.seed, generation, k))
   with clock.time("evaluate"):
@@ -104,19 +109,20 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
 
 
 def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: dict,
-                generation: int, head_activation: str = "linear") -> dict:
+                generation: int, k: int = 0, head_activation: str = "linear") -> dict:
   """The run's last network trained --polish_epochs more, its masks held (the long fine-tune
-  that follows a pruning search); returns what `offspring_task` returns."""
+  that follows a pruning search); arguments laid out as `offspring_task`'s (k: its index),
+  and returns what it returns. No distillation: its parent is itself."""
   clock = PhaseClock()
   ds = splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   strategy = distribute.make_strategy(cfg.strategy)
-  seed = model_seed(cfg.seed, generation, 0)
+  seed = model_seed(cfg.seed, generation, k)
   net = _masked_network(cfg, ds, strategy, clock, spec, weights, masks, seed, head_activation)
   _train(cfg, net, ds, strategy, clock, cfg.polish_epochs, None, seed)
   with clock.time("evaluate"):
     val = train.top1(net, ds.validation)
   masking.strip_masks(net)
-  return {"offspring": 0, "top1_val": val, "spec": spec, "weights": model_lib.get_weights(net),
+  return {"offspring": k, "top1_val": val, "spec": spec, "weights": model_lib.get_weights(net),
           "masks": masks, "epochs": cfg.polish_epochs, "phase_seconds": clock.seconds}
 
 

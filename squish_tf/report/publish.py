@@ -80,7 +80,7 @@ def _stage_model(run: RunDir, cfg: dict, record: dict, title: str, staging: str)
   files.write_json(os.path.join(out, "preprocess.json"), preprocess.contract(cfg["image_size"]))
   keep = ("generation", "params_total", "params_alive", "macs_release", "top1_val", "top1_keras",
           "top1_tflite", "tflite_bytes", "tflite_gzip_bytes", "tflite_int8_bytes",
-          "top1_tflite_int8", "spec")
+          "top1_tflite_int8", "spec", "polish")
   files.write_json(os.path.join(out, "model.json"),
                    {"name": title, "dataset": cfg["dataset"], "data_seed": cfg["seed"],
                     "image_size": cfg["image_size"], **{k: record[k] for k in keep if k in record}})

@@ -37,7 +37,11 @@ def name_squishednets(records: list[dict], max_drop: float, max_models: int) -> 
   """SquishedNet-1..N: the Pareto front of generations >= 1 within `max_drop` of the
   ancestor's validation top-1, thinned evenly (ends kept) to `max_models`."""
   ancestor = records[0]
-  pool = [r for r in records[1:] if r["top1_val"] >= ancestor["top1_val"] - max_drop]
+  # A polished generation replaces its parent: the same network, trained on (were their
+  # top-1 equal, neither would dominate and both would be named).
+  replaced = {r["generation"] - 1 for r in records if r.get("polish")}
+  pool = [r for r in records[1:] if r["top1_val"] >= ancestor["top1_val"] - max_drop
+          and r["generation"] not in replaced]
   front = pareto_front(pool)
   if len(front) > max_models:
     picks = np.unique(np.round(np.linspace(0, len(front) - 1, max_models)).astype(int))
