@@ -22,3 +22,8 @@ class PhaseClock:
 
   def add(self, phase: str, seconds: float) -> None:
     self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
+  def add_all(self, seconds: dict[str, float]) -> None:
+    """Adds another clock's seconds (an offspring task's, timed in its own process)."""
+    for phase, value in seconds.items():
+      self.add(phase, value)

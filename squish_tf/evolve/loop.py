@@ -263,8 +263,7 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
     every += results
     for res in results:
       _log_offspring(res, cfg)
-      for phase, seconds in res["phase_seconds"].items():
-        clock.add(phase, seconds)
+      clock.add_all(res["phase_seconds"])
     if all(r.get("failed") for r in results):  # not the network's fault: resume retries
       raise RuntimeError(f"generation {generation}: every offspring failed (first: "
                          f"{results[0]['failed']}); rerun with --resume to retry it")
@@ -362,13 +361,10 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                    model_lib.options_of(parent)["head_activation"])
     record = _save_generation(
         rundir, generation, net, best["masks"],
-        {"top1_val": round(best["top1_val"], 5),
-         "train_seconds": round(clock.seconds.get("train", 0.0), 3),
-         "offspring": best["offspring"], "population": cfg.population,
-         "failed_offspring": sum(1 for r in results if r.get("failed")),
-         "r_syn_used": factors.r_syn, "r_clu_used": factors.r_clu, "milder_retries": retries,
-         # a failed offspring is charged what it would have trained
-         "offspring_epochs": sum(r.get("epochs", planned_epochs(cfg)) for r in results)},
+        _bred_fields(best, clock, cfg.population, retries, factors.r_syn, factors.r_clu,
+                     failed=sum(1 for r in results if r.get("failed")),
+                     # a failed offspring is charged what it would have trained
+                     epochs=sum(r.get("epochs", planned_epochs(cfg)) for r in results)),
         ds, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
@@ -377,10 +373,20 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
       state = {"stopped": reached, "generation": generation, "target": True}
       rundir.write_state(state)
       logging.info("generation %d: %s; the run ends here", generation, reached)
-  records = rundir.records()
+    records.append(record)
   if cfg.polish_epochs and len(records) > 1 and not records[-1].get("polish"):
     _polish(cfg, executor, rundir, parent, parent_masks, records[-1]["generation"] + 1, ds, test)
-  return rundir.records()
+  return rundir.records()  # as written: what a resumed or reported run reads
+
+
+def _bred_fields(res: dict, clock: PhaseClock, population: int, retries: int, r_syn: float,
+                 r_clu: float, failed: int, epochs: int) -> dict:
+  """What a generation's metrics line says of how it was bred, besides its measurements."""
+  return {"top1_val": round(res["top1_val"], 5),
+          "train_seconds": round(clock.seconds.get("train", 0.0), 3),
+          "offspring": res["offspring"], "population": population, "failed_offspring": failed,
+          "r_syn_used": r_syn, "r_clu_used": r_clu, "milder_retries": retries,
+          "offspring_epochs": epochs}
 
 
 def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int, ds,
@@ -395,14 +401,11 @@ def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int,
     raise RuntimeError(f"generation {generation}: polishing failed ({res['failed']}); rerun "
                        f"with --resume to retry it")
   clock = PhaseClock()
-  for phase, seconds in res["phase_seconds"].items():
-    clock.add(phase, seconds)
+  clock.add_all(res["phase_seconds"])
   record = _save_generation(
       rundir, generation, _network(cfg, res["spec"], res["weights"], head), res["masks"],
-      {"top1_val": round(res["top1_val"], 5),
-       "train_seconds": round(clock.seconds.get("train", 0.0), 3), "offspring": 0,
-       "population": 1, "failed_offspring": 0, "r_syn_used": 1.0, "r_clu_used": 1.0,
-       "milder_retries": 0, "offspring_epochs": res["epochs"], "polish": True},
+      {**_bred_fields(res, clock, 1, 0, 1.0, 1.0, failed=0, epochs=res["epochs"]),
+       "polish": True},
       ds, test, cfg, clock)
   _log_generation(record, cfg)
 

@@ -102,10 +102,7 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
     epochs += cfg.recovery_epochs
     with clock.time("evaluate"):
       val = train.top1(net, ds.validation)
-  masking.strip_masks(net)
-  return {"offspring": k, "top1_val": val, "spec": squished.spec,
-          "weights": model_lib.get_weights(net), "masks": squished.masks, "epochs": epochs,
-          "phase_seconds": clock.seconds}
+  return _result(net, val, k, squished.masks, epochs, clock)
 
 
 def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: dict,
@@ -121,9 +118,15 @@ def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: 
   _train(cfg, net, ds, strategy, clock, cfg.polish_epochs, None, seed)
   with clock.time("evaluate"):
     val = train.top1(net, ds.validation)
+  return _result(net, val, k, masks, cfg.polish_epochs, clock)
+
+
+def _result(net, top1_val: float, k: int, masks: dict, epochs: int, clock: PhaseClock) -> dict:
+  """A task's plain-data result; the masking layers go, the weights they zeroed stay zero."""
   masking.strip_masks(net)
-  return {"offspring": k, "top1_val": val, "spec": spec, "weights": model_lib.get_weights(net),
-          "masks": masks, "epochs": cfg.polish_epochs, "phase_seconds": clock.seconds}
+  return {"offspring": k, "top1_val": top1_val, "spec": model_lib.spec_of(net),
+          "weights": model_lib.get_weights(net), "masks": masks, "epochs": epochs,
+          "phase_seconds": clock.seconds}
 
 
 def _masked_network(cfg, ds, strategy, clock, spec: dict, weights: dict | None, masks: dict,
