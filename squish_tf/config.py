@@ -15,7 +15,7 @@ INT8_GRANULARITIES = ("per_channel", "per_tensor")
 # numpy and Keras take seeds below 2**32; everything squish_tf derives from the run's seed
 # goes through numpy's SeedSequence, so any of them works and derived seeds do not collide.
 MAX_SEED = 2**32 - 1
-SYNTHESES = ("budget", "paper", "structured")
+SYNTHESES = ("budget", "paper", "structured", "ranked")
 SELECTIONS = ("accuracy", "tradeoff")
 OBJECTIVES = ("params", "macs", "latency", "int8_size")
 # What squish-export writes (squish_tf.export.generation).

@@ -21,7 +21,8 @@ def define_flags() -> None:
   flags.DEFINE_enum("synthesis", d.synthesis, SYNTHESES,
                     "budget: each generation keeps about R of what it inherits; "
                     "paper: keep probability is R times the synaptic probability; "
-                    "structured: whole filters die, ranked by their coupled groups' strength.")
+                    "structured: whole filters die, drawn by their coupled groups' strength; "
+                    "ranked: the draw sets how many filters die, the weakest groups die.")
   flags.DEFINE_integer("finetune_epochs", d.finetune_epochs, "Fine-tuning epochs per offspring.")
   flags.DEFINE_enum("offspring_init", d.offspring_init, ["inherit", "scratch"],
                     "inherit: fine-tune the parent's surviving weights; scratch: train anew "

@@ -21,6 +21,10 @@ factor everywhere.
 coupled group (its own synapses and every synapse that reads its channel, through the fire
 modules' concatenations), clusters are drawn with the `budget` rule, and no synapse dies
 inside a living filter (a stored zero saves nothing in a dense file).
+
+`ranked` is `structured` with the draw deciding only how many filters of each layer die:
+the ones that die are the weakest coupled groups. The draw stays random (and so offspring
+differ in their widths), the choice does not: a strong filter is never lost to chance.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import numpy as np
 
 from squish_tf.net import arch
 
-MODES = ("budget", "paper", "structured")
+MODES = ("budget", "paper", "structured", "ranked")
+COUPLED = ("structured", "ranked")  # modes that kill whole filters, ranked by coupled group
 
 
 def check_factor(name: str, value: float) -> float:
@@ -111,7 +116,7 @@ def keep_probabilities(probs: np.ndarray, alive: np.ndarray, factor: float,
                        mode: str) -> np.ndarray:
   if mode == "paper":
     return np.clip(factor * probs, 0.0, 1.0)
-  if mode in ("budget", "structured"):
+  if mode == "budget" or mode in COUPLED:
     return np.clip(budget_scale(probs, alive, factor) * probs, 0.0, 1.0)
   raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
 
@@ -156,7 +161,7 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float | di
   check_factor("r_syn", r_syn)
   if mode not in MODES:
     raise ValueError(f"synthesis mode must be one of {MODES}, got {mode!r}")
-  groups = group_strengths(weights, masks) if mode == "structured" else None
+  groups = group_strengths(weights, masks) if mode in COUPLED else None
   offspring = {}
   for name in arch.CONV_LAYERS:
     kernel, mask = weights[name][0], masks[name]
@@ -169,7 +174,9 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float | di
       factor = r_clu[name] if isinstance(r_clu, dict) else r_clu
       p_clu = keep_probabilities(strength, alive_filters, check_factor("r_clu", factor), mode)
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
-    if mode == "structured" and name != arch.HEAD:
+      if mode == "ranked":
+        clusters = keep_strongest(groups[name], alive_filters, int(clusters.sum()))
+    if mode in COUPLED and name != arch.HEAD:
       child = mask & clusters
     else:
       p_syn = keep_probabilities(synaptic_probabilities(kernel, mask), mask, r_syn, mode)
@@ -181,6 +188,14 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float | di
       child[..., strongest] = mask[..., strongest]
     offspring[name] = child
   return offspring
+
+
+def keep_strongest(strength: np.ndarray, alive: np.ndarray, count: int) -> np.ndarray:
+  """A boolean mask of the `count` strongest alive entries (ties: the lower index)."""
+  index = np.flatnonzero(alive)
+  keep = np.zeros(alive.shape, dtype=bool)
+  keep[index[np.argsort(-strength[index], kind="stable")[:count]]] = True
+  return keep
 
 
 def _keep_one_synapse_per_filter(child: np.ndarray, kernel: np.ndarray, mask: np.ndarray) -> None:
