@@ -164,15 +164,17 @@ def test_a_layers_own_cluster_factor_sets_its_kept_fraction():
 
 def test_ranked_synthesis_kills_as_many_filters_as_the_draw_but_the_weakest_groups():
   w = random_weights(6)
-  masks = genome.full_masks(w)
+  full = genome.full_masks(w)
+  # a parent with dead filters: the ranking must never bring one back
+  masks = genome.sample_offspring(w, full, 1.0, 0.7, "structured", genome.generation_rng(0, 0))
   drawn = genome.sample_offspring(w, masks, 1.0, 0.7, "structured", genome.generation_rng(0, 1))
   ranked = genome.sample_offspring(w, masks, 1.0, 0.7, "ranked", genome.generation_rng(0, 1))
   strength = genome.group_strengths(w, masks)
   for name in arch.CONV_LAYERS:
-    alive = genome.alive_filters(ranked[name])
+    alive, parent = genome.alive_filters(ranked[name]), genome.alive_filters(masks[name])
     assert alive.sum() == genome.alive_filters(drawn[name]).sum()  # the same draw's count
-    assert np.array_equal(ranked[name], masks[name] & alive)  # whole filters only
-    if name != arch.HEAD and not alive.all():
-      assert strength[name][alive].min() >= strength[name][~alive].max()
+    assert np.array_equal(ranked[name], masks[name] & alive)  # whole filters only, hereditary
+    if name != arch.HEAD and not alive[parent].all():
+      assert strength[name][alive].min() >= strength[name][parent & ~alive].max()
   # structured's random choice differs from the rank somewhere: the test can tell them apart
   assert any(not np.array_equal(drawn[n], ranked[n]) for n in arch.CONV_LAYERS)

@@ -21,7 +21,7 @@ def parent():
 
 @pytest.mark.parametrize("mode,multiple,squeeze", [("budget", 8, 0), ("structured", 8, 0),
                                                    ("budget", 16, 0), ("structured", 4, 0),
-                                                   ("structured", 8, 4)])
+                                                   ("structured", 8, 4), ("ranked", 8, 0)])
 def test_rounded_widths_are_multiples_and_hereditary_and_exact(parent, mode, multiple, squeeze):
   weights, full = parent
   spec = arch.ancestor_spec(10)

@@ -23,8 +23,10 @@ modules' concatenations), clusters are drawn with the `budget` rule, and no syna
 inside a living filter (a stored zero saves nothing in a dense file).
 
 `ranked` is `structured` with the draw deciding only how many filters of each layer die:
-the ones that die are the weakest coupled groups. The draw stays random (and so offspring
-differ in their widths), the choice does not: a strong filter is never lost to chance.
+the ones that die are the weakest coupled groups. The count stays random, the choice does not,
+so a strong filter is not lost to chance (width rounding then adds or removes filters by
+strength too). Offspring of one parent whose layers round to the same widths are the same
+network, trained from their own seeds.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import numpy as np
 from squish_tf.net import arch
 
 MODES = ("budget", "paper", "structured", "ranked")
-COUPLED = ("structured", "ranked")  # modes that kill whole filters, ranked by coupled group
+COUPLED = ("structured", "ranked")  # whole filters die, weighed by coupled-group strength
 
 
 def check_factor(name: str, value: float) -> float:
@@ -175,7 +177,8 @@ def sample_offspring(weights: dict, masks: dict, r_syn: float, r_clu: float | di
       p_clu = keep_probabilities(strength, alive_filters, check_factor("r_clu", factor), mode)
       clusters = alive_filters & (rng.random(p_clu.shape) < p_clu)
       if mode == "ranked":
-        clusters = keep_strongest(groups[name], alive_filters, int(clusters.sum()))
+        # at least one, as every mode keeps a layer that would lose every filter
+        clusters = keep_strongest(groups[name], alive_filters, max(1, int(clusters.sum())))
     if mode in COUPLED and name != arch.HEAD:
       child = mask & clusters
     else:

@@ -404,7 +404,8 @@ def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int,
   clock.add_all(res["phase_seconds"])
   record = _save_generation(
       rundir, generation, _network(cfg, res["spec"], res["weights"], head), res["masks"],
-      {**_bred_fields(res, clock, 1, 0, 1.0, 1.0, failed=0, epochs=res["epochs"]),
+      {**_bred_fields(res, clock, population=1, retries=0, r_syn=1.0, r_clu=1.0,
+                     failed=0, epochs=res["epochs"]),
        "polish": True},
       ds, test, cfg, clock)
   _log_generation(record, cfg)

@@ -122,7 +122,7 @@ def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: 
 
 
 def _result(net, top1_val: float, k: int, masks: dict, epochs: int, clock: PhaseClock) -> dict:
-  """A task's plain-data result; the masking layers go, the weights they zeroed stay zero."""
+  """A task's plain-data result; the mask constraints go, the weights they zeroed stay zero."""
   masking.strip_masks(net)
   return {"offspring": k, "top1_val": top1_val, "spec": model_lib.spec_of(net),
           "weights": model_lib.get_weights(net), "masks": masks, "epochs": epochs,
