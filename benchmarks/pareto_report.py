@@ -303,7 +303,8 @@ def markdown(result: dict) -> str:
       f"Latency: every file of every seed timed in one process, interleaved "
       f"(squish_tf.bench.litert_bench), batch 1, {lat['image_size']}x{lat['image_size']}, on "
       f"1 thread and on all {lat['threads']['tall']} cores, {lat['seconds_per_file']} s per "
-      f"file and thread count in {lat['rounds']} round{'s' * (lat['rounds'] != 1)}; p50 shown (p10/p90 in the JSON). "
+      f"file and thread count in {lat['rounds']} round{'s' * (lat['rounds'] != 1)}; p50 shown "
+      f"(p10/p90 in the JSON). "
       f"Ratios are to the same seed's ancestor's float32 file, then averaged.",
   ]
   train = result["split_sizes"]["train"]
