@@ -80,6 +80,7 @@ class EvolveConfig(TrainConfig):
   objective: str = "params"  # what "smaller" means for tradeoff selection
   max_accuracy_drop: float | None = 0.015  # below the ancestor's validation top-1, at most
   milder_retries: int = 2  # generations retried with milder factors when none is fit
+  adaptive_factors: bool = False  # start each generation at the level the last one needed
   recovery_epochs: int = 0  # an offspring below the floor trains this many more, once
   polish_epochs: int = 0  # the run's last generation trains this many more, as one more
   target_size_kb: float | None = None  # stop at the first generation this small (float32)

@@ -1,5 +1,6 @@
 """End to end at toy size: two generations, report and release, SIGKILL and resume."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -328,6 +329,33 @@ def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(ref
   assert "--max_accuracy_drop=0.0" in stopped and "r_syn=0.9" in stopped  # halfway to 1
 
 
+def test_adaptive_factors_start_where_the_last_generation_was_fit_and_survive_a_resume(
+    reference_run, tmp_path):
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  # r_clu 0.8 -> 0.9 -> 0.95: the spy makes only offspring drawn at 0.95 or milder fit.
+  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 2,
+                               "accuracy_floor": 0.5, "adaptive_factors": True})
+  drawn = []
+  def judge(fn, arg_lists):
+    drawn.extend(round(args[0].r_clu, 4) for args in arg_lists)
+    results = evolve.local_map(fn, arg_lists)
+    return [{**r, "top1_val": float(args[0].r_clu >= 0.95)}
+            for r, args in zip(results, arg_lists)]
+  workdir = str(tmp_path / "run")
+  evolve.run(cfg, workdir, executor=judge)
+  # Generation 1 retries twice; generation 2 starts at the level that bred generation 1.
+  assert drawn == [0.8, 0.9, 0.95, 0.95]
+  # Resumed: generation 2 was fit at its first draw, so generation 3 tries one level harsher.
+  records = evolve.run(dataclasses.replace(cfg, generations=3), workdir, resume=True,
+                       executor=judge)
+  assert drawn == [0.8, 0.9, 0.95, 0.95, 0.9, 0.95]
+  assert [(r["milder_level"], r["milder_retries"], r["offspring_epochs"]) for r in records[1:]] \
+      == [(2, 2, 3), (2, 0, 1), (2, 1, 2)]
+  assert [r["r_clu_used"] for r in records[1:]] == pytest.approx([0.95] * 3)
+  # Without the flag every generation starts at --r_clu.
+  assert evolve.first_level(dataclasses.replace(cfg, adaptive_factors=False), records[-1]) == 0
+
+
 def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(reference_run):
   from squish_tf.evolve import offspring
   from squish_tf.net import model as model_lib
@@ -379,11 +407,11 @@ def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp
     config.EvolveConfig(polish_epochs=-1)
 
 
-def test_offspring_labels_name_the_milder_retry_instead_of_counting_past_the_population():
+def test_offspring_labels_name_the_milder_level_instead_of_counting_past_the_population():
   assert [evolve.offspring_label(i, 2) for i in range(6)] == [
-      "offspring 1/2", "offspring 2/2", "offspring 1/2 (milder retry 1)",
-      "offspring 2/2 (milder retry 1)", "offspring 1/2 (milder retry 2)",
-      "offspring 2/2 (milder retry 2)"]
+      "offspring 1/2", "offspring 2/2", "offspring 1/2 (milder level 1)",
+      "offspring 2/2 (milder level 1)", "offspring 1/2 (milder level 2)",
+      "offspring 2/2 (milder level 2)"]
 
 
 def test_a_target_ends_the_run_and_a_resume_with_another_goes_on(reference_run, tmp_path):

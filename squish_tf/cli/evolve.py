@@ -81,6 +81,9 @@ def define_flags() -> None:
   flags.DEFINE_integer("milder_retries", d.milder_retries, "Retries of a generation with "
                        "factors halfway to 1, when no offspring is within --max_accuracy_drop.",
                        lower_bound=0)
+  flags.DEFINE_bool("adaptive_factors", d.adaptive_factors, "Start each generation's draw "
+                    "at the milder level the last generation needed (one level harsher "
+                    "after a first-draw success), instead of at --r_syn/--r_clu.")
   flags.DEFINE_float("target_size_kb", None, "End at the first generation whose float32 "
                      ".tflite is at most this many KB.")
   flags.DEFINE_float("target_latency_ms", None, "End at the first generation at most this "
@@ -125,6 +128,7 @@ def main(argv):
       mac_pressure=FLAGS.mac_pressure, selection=FLAGS.selection,
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
+      adaptive_factors=FLAGS.adaptive_factors,
       recovery_epochs=FLAGS.recovery_epochs, polish_epochs=FLAGS.polish_epochs,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,
       target_macs=FLAGS.target_macs, target_int8_kb=FLAGS.target_int8_kb,

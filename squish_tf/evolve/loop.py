@@ -244,19 +244,32 @@ def _size(cfg, head: str, representative):
   return latency
 
 
+def first_level(cfg, last: dict) -> int:
+  """How many halvings towards 1 a generation's first draw uses: 0, or with
+  --adaptive_factors the level that bred the last generation, one step harsher when that
+  generation was fit at its first draw. A draw the floor refuses costs its training epochs,
+  and the next generation's needs are most like the last one's."""
+  if not cfg.adaptive_factors or last["generation"] == 0:
+    return 0
+  level = last.get("milder_level", last.get("milder_retries", 0))
+  return level if last.get("milder_retries", 0) else max(0, level - 1)
+
+
 def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float,
-               representative):
-  """Draws, fine-tunes and selects this generation's parent; with --max_accuracy_drop,
-  retries with milder factors while no offspring is fit. Returns (best or None, every
-  result, the factors of the last attempt, retries used, summed phase seconds)."""
+               representative, level: int = 0):
+  """Draws, fine-tunes and selects this generation's parent, its factors halved towards 1
+  `level` times; with --max_accuracy_drop, retries one level milder while no offspring is
+  fit. Returns (best or None, every result, the factors of the last attempt, retries used,
+  summed phase seconds)."""
   spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
   head = model_lib.options_of(parent)["head_activation"]
   retries = cfg.milder_retries if cfg.max_accuracy_drop is not None else 0
   clock, every = PhaseClock(), []
   for retry in range(retries + 1):
-    run_cfg = dataclasses.replace(cfg, r_syn=milder(cfg.r_syn, retry),
-                                  r_clu=milder(cfg.r_clu, retry))
-    offset = retry * cfg.population  # other offspring indices: other random streams
+    run_cfg = dataclasses.replace(cfg, r_syn=milder(cfg.r_syn, level + retry),
+                                  r_clu=milder(cfg.r_clu, level + retry))
+    # other offspring indices: other random streams, one set per level
+    offset = (level + retry) * cfg.population
     results = executor(offspring_task, [(run_cfg, spec, weights, parent_masks, generation,
                                          offset + k, head, floor)
                                         for k in range(cfg.population)])
@@ -278,10 +291,10 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
 
 
 def offspring_label(index: int, population: int) -> str:
-  """"offspring k/P", naming the retry: a milder retry's offspring carry indices past the
-  population (their own random streams)."""
-  retry, k = divmod(index, population)
-  return f"offspring {k + 1}/{population}" + (f" (milder retry {retry})" if retry else "")
+  """"offspring k/P", naming the milder level: offspring drawn with milder factors carry
+  indices past the population (their own random streams)."""
+  level, k = divmod(index, population)
+  return f"offspring {k + 1}/{population}" + (f" (milder level {level})" if level else "")
 
 
 def _log_offspring(res: dict, cfg) -> None:
@@ -343,14 +356,17 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   floor = floor_for(cfg, records[0]["top1_val"])
   representative = functools.cache(lambda: _representative(ds))  # for --objective=int8_size
   parent, parent_masks = _load_generation(rundir, done[-1])
+  last = bred[-1]
   for generation in range(done[-1] + 1, cfg.generations + 1):
     if state.get("stopped"):
       break
     logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")
+    level = first_level(cfg, last)
     best, results, factors, retries, clock = _offspring(cfg, executor, parent, parent_masks,
-                                                        generation, floor, representative)
+                                                        generation, floor, representative,
+                                                        level)
     if best is None:
       state = {"stopped": _stop_message(cfg, floor, results, factors), "generation": generation}
       rundir.write_state(state)
@@ -361,8 +377,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                    model_lib.options_of(parent)["head_activation"])
     record = _save_generation(
         rundir, generation, net, best["masks"],
-        _bred_fields(best, clock, cfg.population, retries, factors.r_syn, factors.r_clu,
-                     failed=sum(1 for r in results if r.get("failed")),
+        _bred_fields(best, clock, cfg.population, retries, level + retries, factors.r_syn,
+                     factors.r_clu, failed=sum(1 for r in results if r.get("failed")),
                      # a failed offspring is charged what it would have trained
                      epochs=sum(r.get("epochs", planned_epochs(cfg)) for r in results)),
         ds, test, cfg, clock)
@@ -374,18 +390,20 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
       rundir.write_state(state)
       logging.info("generation %d: %s; the run ends here", generation, reached)
     records.append(record)
+    last = record
   if cfg.polish_epochs and len(records) > 1 and not records[-1].get("polish"):
     _polish(cfg, executor, rundir, parent, parent_masks, records[-1]["generation"] + 1, ds, test)
   return rundir.records()  # as written: what a resumed or reported run reads
 
 
-def _bred_fields(res: dict, clock: PhaseClock, population: int, retries: int, r_syn: float,
-                 r_clu: float, failed: int, epochs: int) -> dict:
+def _bred_fields(res: dict, clock: PhaseClock, population: int, retries: int, level: int,
+                 r_syn: float, r_clu: float, failed: int, epochs: int) -> dict:
   """What a generation's metrics line says of how it was bred, besides its measurements."""
   return {"top1_val": round(res["top1_val"], 5),
           "train_seconds": round(clock.seconds.get("train", 0.0), 3),
           "offspring": res["offspring"], "population": population, "failed_offspring": failed,
           "r_syn_used": r_syn, "r_clu_used": r_clu, "milder_retries": retries,
+          "milder_level": level,
           "offspring_epochs": epochs}
 
 
@@ -404,7 +422,7 @@ def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int,
   clock.add_all(res["phase_seconds"])
   record = _save_generation(
       rundir, generation, _network(cfg, res["spec"], res["weights"], head), res["masks"],
-      {**_bred_fields(res, clock, population=1, retries=0, r_syn=1.0, r_clu=1.0,
+      {**_bred_fields(res, clock, population=1, retries=0, level=0, r_syn=1.0, r_clu=1.0,
                      failed=0, epochs=res["epochs"]),
        "polish": True},
       ds, test, cfg, clock)
