@@ -119,6 +119,9 @@ class EvolveConfig(TrainConfig):
     if not 0.0 <= self.mac_pressure <= 1.0:
       raise UserError(f"--mac_pressure must be in [0, 1] (0: off; 0.25 was measured), got "
                       f"{self.mac_pressure}")
+    if self.adaptive_factors and (self.max_accuracy_drop is None or self.milder_retries < 1):
+      raise UserError("--adaptive_factors moves between the levels of milder retries: it needs "
+                      "--max_accuracy_drop and --milder_retries >= 1")
     if self.max_accuracy_drop is not None and not 0.0 <= self.max_accuracy_drop <= 1.0:
       raise UserError(f"--max_accuracy_drop is a top-1 fraction in [0, 1] (0.015 = 1.5 points), "
                       f"got {self.max_accuracy_drop}")

@@ -351,9 +351,16 @@ def test_adaptive_factors_start_where_the_last_generation_was_fit_and_survive_a_
   assert drawn == [0.8, 0.9, 0.95, 0.95, 0.9, 0.95]
   assert [(r["milder_level"], r["milder_retries"], r["offspring_epochs"]) for r in records[1:]] \
       == [(2, 2, 3), (2, 0, 1), (2, 1, 2)]
-  assert [r["r_clu_used"] for r in records[1:]] == pytest.approx([0.95] * 3)
-  # Without the flag every generation starts at --r_clu.
-  assert evolve.first_level(dataclasses.replace(cfg, adaptive_factors=False), records[-1]) == 0
+  assert [r["offspring"] for r in records[1:]] == [2, 2, 2]  # level 2's random stream
+  # Level 2 is the mildest (--milder_retries=2): a generation refused there stops the run.
+  def refuse(fn, arg_lists):
+    return [{**r, "top1_val": 0.0} for r in judge(fn, arg_lists)]
+  records = evolve.run(dataclasses.replace(cfg, generations=4), workdir, resume=True,
+                       executor=refuse)
+  assert drawn[6:] == [0.95] and len(records) == 4
+  assert "r_clu=0.95" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
+  with pytest.raises(UserError, match="--adaptive_factors .* --milder_retries >= 1"):
+    config.EvolveConfig(adaptive_factors=True, milder_retries=0)
 
 
 def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(reference_run):

@@ -83,7 +83,8 @@ def define_flags() -> None:
                        lower_bound=0)
   flags.DEFINE_bool("adaptive_factors", d.adaptive_factors, "Start each generation's draw "
                     "at the milder level the last generation needed (one level harsher "
-                    "after a first-draw success), instead of at --r_syn/--r_clu.")
+                    "after a first-draw success) instead of at --r_syn/--r_clu; retries go "
+                    "on to --milder_retries halvings.")
   flags.DEFINE_float("target_size_kb", None, "End at the first generation whose float32 "
                      ".tflite is at most this many KB.")
   flags.DEFINE_float("target_latency_ms", None, "End at the first generation at most this "

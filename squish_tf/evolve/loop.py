@@ -248,22 +248,22 @@ def first_level(cfg, last: dict) -> int:
   """How many halvings towards 1 a generation's first draw uses: 0, or with
   --adaptive_factors the level that bred the last generation, one step harsher when that
   generation was fit at its first draw. A draw the floor refuses costs its training epochs,
-  and the next generation's needs are most like the last one's."""
+  and in the pol24 runs most generations needed the same one retry."""
   if not cfg.adaptive_factors or last["generation"] == 0:
     return 0
-  level = last.get("milder_level", last.get("milder_retries", 0))
-  return level if last.get("milder_retries", 0) else max(0, level - 1)
+  level = last["milder_level"]  # at most --milder_retries: retries stop there
+  return level if last["milder_retries"] else max(0, level - 1)
 
 
 def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float,
                representative, level: int = 0):
   """Draws, fine-tunes and selects this generation's parent, its factors halved towards 1
   `level` times; with --max_accuracy_drop, retries one level milder while no offspring is
-  fit. Returns (best or None, every result, the factors of the last attempt, retries used,
-  summed phase seconds)."""
+  fit, up to --milder_retries halvings. Returns (best or None, every result, the factors of
+  the last attempt, retries used, summed phase seconds)."""
   spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
   head = model_lib.options_of(parent)["head_activation"]
-  retries = cfg.milder_retries if cfg.max_accuracy_drop is not None else 0
+  retries = cfg.milder_retries - level if cfg.max_accuracy_drop is not None else 0
   clock, every = PhaseClock(), []
   for retry in range(retries + 1):
     run_cfg = dataclasses.replace(cfg, r_syn=milder(cfg.r_syn, level + retry),
