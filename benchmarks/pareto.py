@@ -592,11 +592,14 @@ def run(plan: Plan, measure_only: bool = False, clock: dict | None = None,
   # piece trained after a restart is the piece an uninterrupted run trains.
   tf.config.experimental.enable_op_determinism()
   points, runs = [], []
+  # a measure-only pass makes nothing, so its stages would read 0 min (run_seeds' children
+  # spent them): only the latency is its own
+  stages = {} if measure_only else clock
   for seed in plan.seeds:
     t0 = time.perf_counter()
     run_ = seed_run(plan, seed, evolve=not measure_only)
-    clock["evolution"] = clock.get("evolution", 0.0) + time.perf_counter() - t0
-    points += seed_points(plan, run_, not measure_only, clock)
+    stages["evolution"] = stages.get("evolution", 0.0) + time.perf_counter() - t0
+    points += seed_points(plan, run_, not measure_only, stages)
     sizes = dict(run_.data["splits"].sizes)
     for cached in ("data", "ancestor"):  # the next seed brings its own
       run_.__dict__.pop(cached, None)

@@ -108,6 +108,7 @@ def test_pareto(tmp_path):
     assert e["latency_ms_p50_float_t1"]["mean"] > 0 and e["latency_ms_p50_float_tall"]["n"] == 2
   assert figures["aggregates"][0]["size_vs_ancestor"]["mean"] == 1.0
   assert 0 < figures["stage_seconds"]["seeds"] <= figures["wall_seconds"]
+  assert set(figures["stage_seconds"]) == {"seeds", "latency"}  # the children trained
   assert "| method | point | n |" in text and "## How it was measured" in text
   pngs = [os.path.join(out, f"pareto_{kind}.png") for kind in ("size", "latency")]
   assert all(os.path.getsize(p) > 0 for p in pngs)
