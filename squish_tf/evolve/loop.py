@@ -377,8 +377,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
                    model_lib.options_of(parent)["head_activation"])
     record = _save_generation(
         rundir, generation, net, best["masks"],
-        _bred_fields(best, clock, cfg.population, retries, level + retries, factors.r_syn,
-                     factors.r_clu, failed=sum(1 for r in results if r.get("failed")),
+        _bred_fields(best, clock, cfg.population, retries, factors.r_syn, factors.r_clu,
+                     failed=sum(1 for r in results if r.get("failed")),
                      # a failed offspring is charged what it would have trained
                      epochs=sum(r.get("epochs", planned_epochs(cfg)) for r in results)),
         ds, test, cfg, clock)
@@ -396,14 +396,15 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   return rundir.records()  # as written: what a resumed or reported run reads
 
 
-def _bred_fields(res: dict, clock: PhaseClock, population: int, retries: int, level: int,
-                 r_syn: float, r_clu: float, failed: int, epochs: int) -> dict:
-  """What a generation's metrics line says of how it was bred, besides its measurements."""
+def _bred_fields(res: dict, clock: PhaseClock, population: int, retries: int, r_syn: float,
+                 r_clu: float, failed: int, epochs: int) -> dict:
+  """What a generation's metrics line says of how it was bred, besides its measurements.
+  Each milder level draws its own offspring indices, so the index says the level."""
   return {"top1_val": round(res["top1_val"], 5),
           "train_seconds": round(clock.seconds.get("train", 0.0), 3),
           "offspring": res["offspring"], "population": population, "failed_offspring": failed,
           "r_syn_used": r_syn, "r_clu_used": r_clu, "milder_retries": retries,
-          "milder_level": level,
+          "milder_level": res["offspring"] // population,
           "offspring_epochs": epochs}
 
 
@@ -422,8 +423,8 @@ def _polish(cfg, executor, rundir: RunDir, parent, masks: dict, generation: int,
   clock.add_all(res["phase_seconds"])
   record = _save_generation(
       rundir, generation, _network(cfg, res["spec"], res["weights"], head), res["masks"],
-      {**_bred_fields(res, clock, population=1, retries=0, level=0, r_syn=1.0, r_clu=1.0,
-                     failed=0, epochs=res["epochs"]),
+      {**_bred_fields(res, clock, population=1, retries=0, r_syn=1.0, r_clu=1.0, failed=0,
+                      epochs=res["epochs"]),
        "polish": True},
       ds, test, cfg, clock)
   _log_generation(record, cfg)
