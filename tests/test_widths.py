@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from squish_tf.evolve import genome, masking, selection, widths
-from squish_tf.evolve.loop import floor_for, milder, target_reached
+from squish_tf.evolve.loop import first_level, floor_for, milder, target_reached
 from squish_tf import config
 from squish_tf.net import arch, model
 
@@ -117,6 +117,18 @@ def test_floors_milder_factors_and_targets():
   assert target_reached(record, cfg) is None
   assert "target_macs" in target_reached({**record, "macs_release": 1.5e6}, cfg)
   assert "target_size_kb" in target_reached({**record, "tflite_bytes": 400_000}, cfg)
+
+
+def test_adaptive_first_level_reads_new_and_old_records():
+  cfg = config.EvolveConfig(adaptive_factors=True)
+  assert first_level(cfg, {"generation": 0}) == 0  # the ancestor was not bred
+  assert first_level(cfg, {"generation": 3, "milder_level": 2, "milder_retries": 2}) == 2
+  assert first_level(cfg, {"generation": 3, "milder_level": 2, "milder_retries": 0}) == 1
+  # Written before milder_level existed: the first draw was level 0, so level = retries.
+  assert first_level(cfg, {"generation": 3, "milder_retries": 1}) == 1
+  assert first_level(cfg, {"generation": 3}) == 0
+  assert first_level(config.EvolveConfig(), {"generation": 3, "milder_level": 2,
+                                             "milder_retries": 2}) == 0
 
 
 def test_int8_target_needs_int8_files_and_ends_the_run_at_its_size():

@@ -251,8 +251,11 @@ def first_level(cfg, last: dict) -> int:
   and in the pol24 runs most generations needed the same one retry."""
   if not cfg.adaptive_factors or last["generation"] == 0:
     return 0
-  level = last["milder_level"]  # at most --milder_retries: retries stop there
-  return level if last["milder_retries"] else max(0, level - 1)
+  retries = last.get("milder_retries", 0)
+  # A record older than --adaptive_factors lacks milder_level: its first draw was level 0,
+  # so its level is its retries. Either is at most --milder_retries: retries stop there.
+  level = last.get("milder_level", retries)
+  return level if retries else max(0, level - 1)
 
 
 def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: float,
