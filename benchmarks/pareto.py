@@ -15,6 +15,8 @@ baselines (`--methods`):
   l1_oneshot    the trained ancestor's weakest filters (L1 norm) removed through the
                 project's surgery in one step to the same parameter count, then fine-tuned
   l1_iterative  the same in one step per generation, fine-tuned after each
+  l1_latency    l1_iterative pruned on to the SquishedNet's latency instead of its size
+                (batch 1, 1 thread, the release size), found by timing side by side
   tfmot         tfmot magnitude pruning of the ancestor (smallest SquishedNet only)
   mobilenet     MobileNetV3-Small 1.0, 0.75 and minimalistic, trained as long as the ancestor
 Every network is saved with a verified float32 and int8 .tflite under
@@ -351,7 +353,7 @@ def squeezenet_piece(directory: str, run: SeedRun, spec: dict, epochs: int, seed
 
 
 def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list,
-                       seed: int) -> dict:
+                       seed: int, extra: dict | None = None) -> dict:
   """Prunes to each target in turn (L1, through surgery), fine-tuning after each step."""
   from squish_tf.evolve import genome
   from squish_tf.net import model as model_lib
@@ -364,8 +366,51 @@ def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list
     masks, seconds = squished.masks, seconds + step_seconds
     steps.append({"params_target": target, "fraction": round(fraction, 5)})
   return {"spec": squished.spec, "macs": _macs(squished.spec, run), "epochs": sum(epochs),
-          "train_seconds": round(seconds, 1), "steps": steps,
+          "train_seconds": round(seconds, 1), "steps": steps, **(extra or {}),
           **save_keras(net, directory, run)}
+
+
+# Timing one L1 candidate against the SquishedNet: 0.1 s per file in each of 10 interleaved
+# rounds, so that a slow spell of the machine hits both alike.
+MATCH_SECONDS, MATCH_ROUNDS = 1.0, 10
+
+
+def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
+  """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
+  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over targets
+  between a quarter of the generation's parameters and all of them, each candidate's file
+  timed side by side with the generation's. Latency depends on the filter counts alone, so
+  the candidates are the untrained ancestor's prunings; they are deleted afterwards."""
+  from squish_tf.bench import litert_bench
+  from squish_tf.evolve import genome
+  from squish_tf.export import litert
+  from squish_tf.net import model as model_lib
+  from squish_tf.rundir import RunDir
+  reference = RunDir(run.evolution_dir).gen_file(gen, "model.tflite")
+  spec, weights = model_lib.spec_of(run.ancestor), model_lib.get_weights(run.ancestor)
+  masks, params = genome.full_masks(weights), run.records[gen]["params_total"]
+  candidate = os.path.join(directory, "candidate.tflite")
+  timed = {}
+
+  def ratio(target: float) -> float:
+    target = round(target)
+    squished, _ = peers.l1_prune_to(spec, weights, masks, target, run.head_activation)
+    net = model_lib.squeezenet(squished.spec, squished.spec["conv10"],
+                               image_size=run.cfg.image_size,
+                               head_activation=run.head_activation)
+    model_lib.set_weights(net, squished.weights)
+    with open(candidate, "wb") as f:
+      f.write(litert.to_tflite(net))
+    ref, cand = litert_bench.benchmark([reference, candidate], image_size=run.cfg.image_size,
+                                       threads=1, batch_sizes=(1,), seconds=MATCH_SECONDS,
+                                       rounds=MATCH_ROUNDS)
+    timed[target] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
+    return timed[target]
+
+  target = round(peers.closest(ratio, 1.0, params / 4, params, iterations=8))
+  os.remove(candidate)
+  return {"params_target": target, "latency_ratio": timed[target],
+          "timed": {str(k): v for k, v in sorted(timed.items())}}
 
 
 def tfmot_piece(directory: str, run: SeedRun, sparsities: list, epochs: int) -> dict:
@@ -441,15 +486,37 @@ def _l1_oneshot(directory: str, run: SeedRun, target: int, epochs: int, seed: in
                           {"fraction": round(fraction, 5), "params_target": target})
 
 
+def step_epochs(run: SeedRun, gen: int) -> list[int]:
+  """Iterative pruning's fine-tuning after each of `gen` steps: what generation i spent."""
+  return [run.budgets[i] - run.budgets[i - 1] for i in range(1, gen + 1)]
+
+
 def l1_iterative_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     targets = peers.iterative_targets(run.records[0]["params_total"],
                                       run.records[gen]["params_total"], gen)
-    epochs = [run.budgets[i] - run.budgets[i - 1] for i in range(1, gen + 1)]
+    epochs = step_epochs(run, gen)
     matched = {"generation": gen, "params_targets": targets, "epochs": epochs}
     yield k, gen, matched, functools.partial(l1_iterative_piece, run=run, targets=targets,
                                              epochs=epochs,
                                              seed=peer_seed(run.seed, "l1_iterative", k))
+
+
+def l1_latency_pieces(run: SeedRun, plan: Plan):
+  for k, gen in run.matched():
+    epochs = step_epochs(run, gen)
+    matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs}
+    yield k, gen, matched, functools.partial(_l1_latency, run=run, gen=gen, epochs=epochs,
+                                             seed=peer_seed(run.seed, "l1_latency", k))
+
+
+def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, seed: int) -> dict:
+  match = latency_matched_target(directory, run, gen)
+  logging.info("seed %d: L1 matched to gen %d's latency at %d parameters (%s)", run.seed, gen,
+               match["params_target"], match["timed"])
+  targets = peers.iterative_targets(run.records[0]["params_total"], match["params_target"],
+                                    gen)
+  return l1_iterative_piece(directory, run, targets, epochs, seed, {"latency_match": match})
 
 
 def tfmot_pieces(run: SeedRun, plan: Plan):
@@ -474,8 +541,8 @@ def mobilenet_pieces(run: SeedRun, plan: Plan):
 
 
 PIECES = {"scratch": scratch_pieces, "width": width_pieces, "l1_oneshot": l1_oneshot_pieces,
-          "l1_iterative": l1_iterative_pieces, "tfmot": tfmot_pieces,
-          "mobilenet": mobilenet_pieces}
+          "l1_iterative": l1_iterative_pieces, "l1_latency": l1_latency_pieces,
+          "tfmot": tfmot_pieces, "mobilenet": mobilenet_pieces}
 
 
 # --- Points: one per (seed, method, index) -------------------------------------------------
@@ -516,7 +583,7 @@ def peer_point(method: str, index, gen, run: SeedRun, directory: str, figures: d
           "int8_path": (os.path.relpath(int8_path, workdir) if figures["int8_bytes"] else None),
           "details": {k: figures[k] for k in ("spec", "alpha", "fraction", "steps",
                                               "kernel_sparsity", "int8_refused", "seconds",
-                                              "train_seconds",
+                                              "latency_match", "train_seconds",
                                               "top1_val_before_bn_recalibration")
                       if k in figures}}
 

@@ -15,10 +15,13 @@ import results  # benchmarks/results.py
 
 # The methods, in the order tables and plots show them.
 
-METHODS = ("evolution", "scratch", "width", "l1_oneshot", "l1_iterative", "tfmot", "mobilenet")
+METHODS = ("evolution", "scratch", "width", "l1_oneshot", "l1_iterative", "l1_latency", "tfmot",
+           "mobilenet")
 LABELS = {"evolution": "evolution", "scratch": "same architecture from scratch",
           "width": "SqueezeNet v1.1 x width", "l1_oneshot": "L1 filter pruning (one-shot)",
-          "l1_iterative": "L1 filter pruning (iterative)", "tfmot": "tfmot magnitude pruning",
+          "l1_iterative": "L1 filter pruning (iterative)",
+          "l1_latency": "L1 filter pruning (iterative), matched to latency",
+          "tfmot": "tfmot magnitude pruning",
           "mobilenet": "MobileNetV3-Small"}
 
 # Figures averaged over seeds: every point carries mean, std and n for each.
@@ -289,7 +292,10 @@ def markdown(result: dict) -> str:
       "trained ancestor's weakest filters (L1 norm) in every conv layer but conv10, through "
       "squish_tf's surgery, to its parameter count (fraction by bisection) and fine-tunes "
       "B_g - E; `l1_iterative` does so in g steps of equal ratio, fine-tuning after step i what "
-      "the evolution spent in generation i (B_i - B_(i-1)); "
+      "the evolution spent in generation i (B_i - B_(i-1)); `l1_latency` is `l1_iterative` "
+      "pruned on to the parameter count at which the ancestor, L1-pruned, runs as fast as "
+      "the SquishedNet (p50, batch 1, 1 thread; bisection, each candidate timed side by side "
+      "with the SquishedNet), with the same budget; "
       "`tfmot` (smallest SquishedNet only) prunes the ancestor with `prune_low_magnitude` "
       "in g stages to each generation's share of dead parameters, B_g - E epochs in all; its "
       "file is dense, so its size is the gzipped file. MobileNetV3-Small (keras.applications, "

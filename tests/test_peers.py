@@ -129,6 +129,9 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
   assert [m["epochs"] for _, m in pieces["l1_oneshot"]] == [4, 16]
   _, iterative = pieces["l1_iterative"][1]
   assert iterative["epochs"] == [4, 8, 4] and iterative["params_targets"][-1] == 150_000
+  # matched to the same SquishedNet's latency instead, with the same budget
+  assert pieces["l1_latency"][1] == (2, {"generation": 3, "latency_of": "evolution gen 3",
+                                         "epochs": [4, 8, 4]})
   [(k, tfmot)] = pieces["tfmot"]  # the smallest SquishedNet only
   assert k == 2 and tfmot["epochs"] == 16 and len(tfmot["sparsities"]) == 3
   assert tfmot["sparsities"][-1] == round(1 - 147_000 / 727_626, 5)
@@ -153,6 +156,40 @@ def test_quick_evolution_has_no_floor_for_its_barely_trained_ancestor():
   cfg = pareto.evolve_config(toy_plan(overrides=pareto.QUICK_EVOLVE, quick=True), 0)
   assert floor_for(cfg, ancestor_top1=1.0) <= 0.0
   assert floor_for(pareto.evolve_config(toy_plan(), 0), ancestor_top1=0.8) > 0.7
+
+
+def test_l1_latency_piece_is_pruned_to_a_timed_target(tmp_path, monkeypatch):
+  """The L1 baseline matched to a SquishedNet's latency: its parameter target is found by
+  timing candidate files beside the SquishedNet's, then reached in one step per generation.
+  The SquishedNet here is the ancestor L1-pruned to 300 k parameters (what is timed, not how
+  fast, is asserted: timings vary with the machine)."""
+  from squish_tf.export import litert
+  monkeypatch.setattr(pareto, "MATCH_SECONDS", 0.1)  # the search's shape, not its precision
+  spec = arch.ancestor_spec(10)
+  records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},
+             {"generation": 1, "params_total": 300_000, "spec": spec, "population": 1}]
+  run = toy_run(tmp_path, records, [{"name": "SquishedNet-1", "generation": 1}], epochs=1,
+                finetune_epochs=1)
+  run.__dict__["ancestor"] = model.squeezenet(image_size=32, seed=0)  # untrained will do
+  weights = model.get_weights(run.ancestor)
+  squished, _ = peers.l1_prune_to(spec, weights, genome.full_masks(weights), 300_000)
+  reference = model.squeezenet(squished.spec, image_size=32)
+  os.makedirs(tmp_path / "evolution" / "gen_001")
+  with open(tmp_path / "evolution" / "gen_001" / "model.tflite", "wb") as f:
+    f.write(litert.to_tflite(reference))
+  [(k, gen, matched, make)] = list(pareto.l1_latency_pieces(run, toy_plan()))
+  assert (k, gen, matched["epochs"]) == (1, 1, [1])
+  directory = str(tmp_path / "l1_latency_1")
+  figures = pareto.piece(directory, matched, make, create=True)
+  match = figures["latency_match"]
+  timed = {int(t): r for t, r in match["timed"].items()}
+  assert len(timed) >= 3 and min(timed) >= 75_000 and max(timed) == 300_000
+  assert match["params_target"] in timed and match["latency_ratio"] == timed[
+      match["params_target"]] == min(timed.values(), key=lambda r: abs(r - 1.0))
+  assert abs(figures["params_total"] - match["params_target"]) / match["params_target"] < 0.03
+  assert len(figures["steps"]) == 1 and figures["epochs"] == 1
+  assert "model.tflite" in os.listdir(directory)
+  assert "candidate.tflite" not in os.listdir(directory)
 
 
 def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
