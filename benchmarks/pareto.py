@@ -380,7 +380,8 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
   `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over targets
   between a quarter of the generation's parameters and all of them, each candidate's file
   timed side by side with the generation's. Latency depends on the filter counts alone, so
-  the candidates are the untrained ancestor's prunings; they are deleted afterwards."""
+  each candidate is the ancestor pruned in the same `gen` steps without training between
+  them (one step would keep other counts: peers.l1_prune_in_steps); deleted afterwards."""
   from squish_tf.bench import litert_bench
   from squish_tf.evolve import genome
   from squish_tf.export import litert
@@ -394,7 +395,8 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
 
   def ratio(target: float) -> float:
     target = round(target)
-    squished, _ = peers.l1_prune_to(spec, weights, masks, target, run.head_activation)
+    squished = peers.l1_prune_in_steps(spec, weights, masks, peers.iterative_targets(
+        run.records[0]["params_total"], target, gen), run.head_activation)
     net = model_lib.squeezenet(squished.spec, squished.spec["conv10"],
                                image_size=run.cfg.image_size,
                                head_activation=run.head_activation)

@@ -170,6 +170,18 @@ def l1_prune_to(spec: dict, weights: dict, masks: dict, target_params: int,
   return l1_prune(spec, weights, masks, fraction, head_activation), fraction
 
 
+def l1_prune_in_steps(spec: dict, weights: dict, masks: dict, targets: list[int],
+                      head_activation: str = "linear"):
+  """The squished network left after `l1_prune_to` each target in turn, untrained between
+  steps: the filter counts iterative pruning reaches (each step's rounding compounds, so the
+  small layers lose fewer filters than one step to the last target takes)."""
+  squished = None
+  for target in targets:
+    squished, _ = l1_prune_to(spec, weights, masks, target, head_activation)
+    spec, weights, masks = squished.spec, squished.weights, squished.masks
+  return squished
+
+
 def iterative_targets(start_params: int, end_params: int, steps: int) -> list[int]:
   """Parameter targets of gradual pruning: the same ratio each step, ending at `end_params`."""
   ratio = end_params / start_params

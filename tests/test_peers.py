@@ -67,6 +67,20 @@ def test_l1_pruning_removes_the_weakest_filters_through_surgery():
   np.testing.assert_allclose(small(images), masked(images), atol=1e-5)
 
 
+def test_pruning_in_steps_keeps_what_iterative_pruning_keeps():
+  """Pruned in many small steps, a 16-filter squeeze layer loses round(f * 16) = 0 or 1
+  filters a step and keeps more than one step to the same size leaves it; the latency
+  search (pareto.latency_matched_target) must time these counts, not one step's."""
+  weights = model.get_weights(model.squeezenet(image_size=32, seed=0))
+  full, spec = genome.full_masks(weights), arch.ancestor_spec(10)
+  targets = peers.iterative_targets(arch.param_count(spec), 100_000, 20)
+  steps = peers.l1_prune_in_steps(spec, weights, full, targets)
+  one, _ = peers.l1_prune_to(spec, weights, full, 100_000)
+  assert abs(arch.param_count(steps.spec) - 100_000) / 100_000 < 0.02
+  assert steps.spec["fire2_squeeze1x1"] > one.spec["fire2_squeeze1x1"]
+  assert arch.macs(steps.spec, 32) > arch.macs(one.spec, 32)
+
+
 def test_iterative_targets_shrink_by_the_same_ratio_to_the_end():
   assert peers.iterative_targets(1000, 100, 2) == [316, 100]
   assert peers.iterative_targets(1000, 500, 1) == [500]
