@@ -823,6 +823,9 @@ def main(argv):
   if FLAGS.replot:
     replot(plan.results_dir, plan.name)
   elif FLAGS.jobs > 1 and len(plan.seeds) > 1 and not FLAGS.measure_only:
+    if "l1_latency" in plan.methods:
+      logging.warning("l1_latency times its candidates while the other seeds train: its match "
+                      "to the SquishedNet's latency is noisier than with --jobs=1")
     run_seeds(plan, sys.argv, FLAGS.jobs)
   else:
     run(plan, measure_only=FLAGS.measure_only)
