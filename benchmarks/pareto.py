@@ -382,9 +382,11 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
   timed side by side with the generation's. Latency depends on the filter counts alone, so
   each candidate is the ancestor pruned in the same `gen` steps without training between
   them (one step would keep other counts: peers.l1_prune_in_steps); deleted afterwards."""
+  from squish_tf import files
   from squish_tf.bench import litert_bench
   from squish_tf.evolve import genome
   from squish_tf.export import litert
+  from squish_tf.net import arch
   from squish_tf.net import model as model_lib
   from squish_tf.rundir import RunDir
   reference = RunDir(run.evolution_dir).gen_file(gen, "model.tflite")
@@ -395,14 +397,13 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
 
   def ratio(target: float) -> float:
     target = round(target)
-    squished = peers.l1_prune_in_steps(spec, weights, masks, peers.iterative_targets(
-        run.records[0]["params_total"], target, gen), run.head_activation)
-    net = model_lib.squeezenet(squished.spec, squished.spec["conv10"],
+    squished = peers.l1_prune_in_steps(spec, weights, masks, l1_targets(run, target, gen),
+                                       run.head_activation)
+    net = model_lib.squeezenet(squished.spec, squished.spec[arch.HEAD],
                                image_size=run.cfg.image_size,
                                head_activation=run.head_activation)
     model_lib.set_weights(net, squished.weights)
-    with open(candidate, "wb") as f:
-      f.write(litert.to_tflite(net))
+    files.write_bytes(candidate, litert.to_tflite(net))
     ref, cand = litert_bench.benchmark([reference, candidate], image_size=run.cfg.image_size,
                                        threads=1, batch_sizes=(1,), seconds=MATCH_SECONDS,
                                        rounds=MATCH_ROUNDS)
@@ -488,6 +489,11 @@ def _l1_oneshot(directory: str, run: SeedRun, target: int, epochs: int, seed: in
                           {"fraction": round(fraction, 5), "params_target": target})
 
 
+def l1_targets(run: SeedRun, end_params: int, gen: int) -> list[int]:
+  """Iterative pruning's parameter targets: from the ancestor to `end_params` in `gen` steps."""
+  return peers.iterative_targets(run.records[0]["params_total"], end_params, gen)
+
+
 def step_epochs(run: SeedRun, gen: int) -> list[int]:
   """Iterative pruning's fine-tuning after each of `gen` steps: what generation i spent."""
   return [run.budgets[i] - run.budgets[i - 1] for i in range(1, gen + 1)]
@@ -495,8 +501,7 @@ def step_epochs(run: SeedRun, gen: int) -> list[int]:
 
 def l1_iterative_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
-    targets = peers.iterative_targets(run.records[0]["params_total"],
-                                      run.records[gen]["params_total"], gen)
+    targets = l1_targets(run, run.records[gen]["params_total"], gen)
     epochs = step_epochs(run, gen)
     matched = {"generation": gen, "params_targets": targets, "epochs": epochs}
     yield k, gen, matched, functools.partial(l1_iterative_piece, run=run, targets=targets,
@@ -516,9 +521,8 @@ def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, seed: int)
   match = latency_matched_target(directory, run, gen)
   logging.info("seed %d: L1 matched to gen %d's latency at %d parameters (%s)", run.seed, gen,
                match["params_target"], match["timed"])
-  targets = peers.iterative_targets(run.records[0]["params_total"], match["params_target"],
-                                    gen)
-  return l1_iterative_piece(directory, run, targets, epochs, seed, {"latency_match": match})
+  return l1_iterative_piece(directory, run, l1_targets(run, match["params_target"], gen), epochs,
+                            seed, {"latency_match": match})
 
 
 def tfmot_pieces(run: SeedRun, plan: Plan):
