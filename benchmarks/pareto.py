@@ -373,13 +373,13 @@ def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list
 # Timing one L1 candidate against the SquishedNet: 0.1 s per file in each of 10 interleaved
 # rounds, so that a slow spell of the machine hits both alike.
 MATCH_SECONDS, MATCH_ROUNDS = 1.0, 10
+MATCH_RANGE = (0.25, 2.0)  # parameter targets searched, as fractions of the SquishedNet's
 
 
 def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
   """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
-  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over targets
-  between a quarter of the generation's parameters and all of them, each candidate's file
-  timed side by side with the generation's. Latency depends on the filter counts alone, so
+  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over
+  `match_range(run, gen)`, each candidate's file timed side by side with the generation's. Latency depends on the filter counts alone, so
   each candidate is the ancestor pruned in the same `gen` steps without training between
   them (one step would keep other counts: peers.l1_prune_in_steps); deleted afterwards."""
   from squish_tf import files
@@ -391,7 +391,7 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
   from squish_tf.rundir import RunDir
   reference = RunDir(run.evolution_dir).gen_file(gen, "model.tflite")
   spec, weights = model_lib.spec_of(run.ancestor), model_lib.get_weights(run.ancestor)
-  masks, params = genome.full_masks(weights), run.records[gen]["params_total"]
+  masks = genome.full_masks(weights)
   candidate = os.path.join(directory, "candidate.tflite")
   timed = {}
 
@@ -410,10 +410,19 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
     timed[target] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
     return timed[target]
 
-  target = round(peers.closest(ratio, 1.0, params / 4, params, iterations=8))
+  target = round(peers.closest(ratio, 1.0, *match_range(run, gen), iterations=8))
   os.remove(candidate)
   return {"params_target": target, "latency_ratio": timed[target],
           "timed": {str(k): v for k, v in sorted(timed.items())}}
+
+
+def match_range(run: SeedRun, gen: int) -> tuple[int, int]:
+  """The parameter targets the latency search spans: a quarter to twice the generation's
+  (never more than the ancestor's). Above its size too: iterative L1 with fewer MACs can be
+  the faster network at the same size, and then matches the latency with more parameters."""
+  params = run.records[gen]["params_total"]
+  return round(params * MATCH_RANGE[0]), min(round(params * MATCH_RANGE[1]),
+                                             run.records[0]["params_total"])
 
 
 def tfmot_piece(directory: str, run: SeedRun, sparsities: list, epochs: int) -> dict:
@@ -512,7 +521,8 @@ def l1_iterative_pieces(run: SeedRun, plan: Plan):
 def l1_latency_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     epochs = step_epochs(run, gen)
-    matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs}
+    matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs,
+               "params_range": list(match_range(run, gen))}
     yield k, gen, matched, functools.partial(_l1_latency, run=run, gen=gen, epochs=epochs,
                                              seed=peer_seed(run.seed, "l1_latency", k))
 
