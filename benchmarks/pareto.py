@@ -379,9 +379,10 @@ MATCH_RANGE = (0.25, 2.0)  # parameter targets searched, as fractions of the Squ
 def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
   """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
   `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over
-  `match_range(run, gen)`, each candidate's file timed side by side with the generation's. Latency depends on the filter counts alone, so
-  each candidate is the ancestor pruned in the same `gen` steps without training between
-  them (one step would keep other counts: peers.l1_prune_in_steps); deleted afterwards."""
+  `match_range(run, gen)`, each candidate's file timed side by side with the generation's.
+  Latency depends on the filter counts alone, so each candidate is the ancestor pruned in the
+  same `gen` steps without training between them (one step would keep other counts:
+  peers.l1_prune_in_steps); deleted afterwards."""
   from squish_tf import files
   from squish_tf.bench import litert_bench
   from squish_tf.evolve import genome
