@@ -144,8 +144,10 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
   _, iterative = pieces["l1_iterative"][1]
   assert iterative["epochs"] == [4, 8, 4] and iterative["params_targets"][-1] == 150_000
   # matched to the same SquishedNet's latency instead, with the same budget
+  # searched from a quarter to twice its parameters, never above the ancestor's
   assert pieces["l1_latency"][1] == (2, {"generation": 3, "latency_of": "evolution gen 3",
-                                         "epochs": [4, 8, 4]})
+                                         "epochs": [4, 8, 4], "params_range": [37_500, 300_000]})
+  assert pieces["l1_latency"][0][1]["params_range"] == [100_000, 727_626]
   [(k, tfmot)] = pieces["tfmot"]  # the smallest SquishedNet only
   assert k == 2 and tfmot["epochs"] == 16 and len(tfmot["sparsities"]) == 3
   assert tfmot["sparsities"][-1] == round(1 - 147_000 / 727_626, 5)
