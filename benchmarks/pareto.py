@@ -376,10 +376,10 @@ MATCH_SECONDS, MATCH_ROUNDS = 1.0, 10
 MATCH_RANGE = (0.25, 2.0)  # parameter targets searched, as fractions of the SquishedNet's
 
 
-def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
+def latency_matched_target(directory: str, run: SeedRun, gen: int, span: list) -> dict:
   """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
-  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over
-  `match_range(run, gen)`, each candidate's file timed side by side with the generation's.
+  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over the
+  targets in `span` (`match_range`), each candidate's file timed side by side with gen's.
   Latency depends on the filter counts alone, so each candidate is the ancestor pruned in the
   same `gen` steps without training between them (one step would keep other counts:
   peers.l1_prune_in_steps); deleted afterwards."""
@@ -411,7 +411,7 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int) -> dict:
     timed[target] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
     return timed[target]
 
-  target = round(peers.closest(ratio, 1.0, *match_range(run, gen), iterations=8))
+  target = round(peers.closest(ratio, 1.0, *span, iterations=8))
   os.remove(candidate)
   return {"params_target": target, "latency_ratio": timed[target],
           "timed": {str(k): v for k, v in sorted(timed.items())}}
@@ -521,15 +521,17 @@ def l1_iterative_pieces(run: SeedRun, plan: Plan):
 
 def l1_latency_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
-    epochs = step_epochs(run, gen)
+    epochs, span = step_epochs(run, gen), list(match_range(run, gen))
     matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs,
-               "params_range": list(match_range(run, gen))}
+               "params_range": span}
     yield k, gen, matched, functools.partial(_l1_latency, run=run, gen=gen, epochs=epochs,
+                                             span=span,
                                              seed=peer_seed(run.seed, "l1_latency", k))
 
 
-def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, seed: int) -> dict:
-  match = latency_matched_target(directory, run, gen)
+def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, span: list,
+                seed: int) -> dict:
+  match = latency_matched_target(directory, run, gen, span)
   logging.info("seed %d: L1 matched to gen %d's latency at %d parameters (%s)", run.seed, gen,
                match["params_target"], match["timed"])
   return l1_iterative_piece(directory, run, l1_targets(run, match["params_target"], gen), epochs,
