@@ -62,6 +62,38 @@ def test_population_executors(tmp_path):
   assert "local" in text
 
 
+def test_layer_latency_steps_every_layer_both_ways(tmp_path):
+  from squish_tf.net import arch, model
+  spec = {n: 8 for n in arch.CONV_LAYERS}
+  spec.update({"conv1": 16, "fire9_expand1x1": 24, arch.HEAD: 10})
+  path = str(tmp_path / "small" / "model.keras")
+  os.makedirs(os.path.dirname(path))
+  model.squeezenet(spec, 10, image_size=32, seed=0).save(path)
+  out = str(tmp_path / "results")
+  run_script("layer_latency.py", f"--models={path}", f"--results_dir={out}", "--copies=2",
+             "--seconds=0.02", "--rounds=1", "--tag=toy")
+  figures, text = results(out, "layer_latency_toy")
+  rows = {r["layer"]: r for r in figures["layers"]}
+  assert set(rows) == set(arch.CONV_LAYERS) - {arch.HEAD}
+  # conv1 reads the image (3x3x3 plus a bias per filter) and fire2's squeeze reads conv1.
+  assert rows["conv1"]["narrower"]["params"] == -8 * (27 + 1) - 8 * spec["fire2_squeeze1x1"]
+  assert rows["fire9_expand1x1"]["wider"]["params"] == 8 * (8 + 1) + 8 * spec[arch.HEAD]
+  assert "narrower" not in rows["fire2_squeeze1x1"]  # 8 - 8 leaves no filter
+  [network] = figures["networks"]
+  assert network["model"] == "small" and len(network["p50_us"]) == 2
+  assert network["params"] == arch.param_count(spec)
+  assert "| small | conv1 | 16 |" in text
+
+
+def test_layer_latency_names_a_missing_model(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
+       f"--models={tmp_path / 'none.keras'}", f"--results_dir={tmp_path}"],
+      capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  assert proc.stderr.strip().splitlines()[-1].startswith("error: --models:")
+
+
 def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
   proc = subprocess.run(
       [sys.executable, os.path.join(ROOT, "benchmarks", "pareto.py"), "--seeds=0,1",
