@@ -75,6 +75,7 @@ class EvolveConfig(TrainConfig):
   channel_multiple: int = 8  # every squished width a multiple of this (1: any width)
   squeeze_multiple: int = 0  # the fire modules' squeeze layers' multiple (0: channel_multiple)
   mac_pressure: float = 0.0  # > 0: more cluster pressure where the MACs are (genome.py)
+  mac_relief: bool = False  # with mac_pressure: less pressure where the MACs are few
   selection: str = "accuracy"  # accuracy: best validation top-1; tradeoff: see selection.py
   selection_tolerance: float = 0.005  # tradeoff: top-1 within this of the best offspring
   objective: str = "params"  # what "smaller" means for tradeoff selection
@@ -119,6 +120,9 @@ class EvolveConfig(TrainConfig):
     if not 0.0 <= self.mac_pressure <= 1.0:
       raise UserError(f"--mac_pressure must be in [0, 1] (0: off; 0.25 was measured), got "
                       f"{self.mac_pressure}")
+    if self.mac_relief and not self.mac_pressure:
+      raise UserError("--mac_relief eases layers by their MACs, as --mac_pressure weighs them: "
+                      "add --mac_pressure (e.g. 0.25) or drop --mac_relief")
     if self.adaptive_factors and (self.max_accuracy_drop is None or self.milder_retries < 1):
       raise UserError("--adaptive_factors moves between the levels of milder retries: it needs "
                       "--max_accuracy_drop and --milder_retries >= 1")

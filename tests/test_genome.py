@@ -147,6 +147,23 @@ def test_mac_pressure_falls_on_the_high_resolution_layers_and_never_eases_any():
   assert min(harsh.values()) == pytest.approx(0.1 ** genome.MAX_PRESSURE)
 
 
+def test_mac_relief_eases_only_the_layers_cheaper_than_the_mean_filter():
+  spec = arch.ancestor_spec(10)
+  pressed = genome.cluster_factors(spec, 0.88, 0.25, 32)
+  relieved = genome.cluster_factors(spec, 0.88, 0.25, 32, relief=True)
+  cost = arch.filter_macs(spec, 32)
+  layers = list(pressed)
+  mean = sum(spec[n] * cost[n] for n in layers) / sum(spec[n] for n in layers)
+  for n in layers:
+    if cost[n] >= mean:  # as costly as the mean filter or more: pressed exactly as before
+      assert relieved[n] == pytest.approx(pressed[n]), n
+    else:
+      assert 0.88 < relieved[n] < 1.0 and relieved[n] == pytest.approx(
+          0.88 ** ((cost[n] / mean) ** 0.25)), n
+  # side 1 after the last pool: fire9's 1x1 expand filters are the cheapest, the least pressed
+  assert max(relieved, key=relieved.get) == "fire9_expand1x1"
+
+
 def test_a_layers_own_cluster_factor_sets_its_kept_fraction():
   w = random_weights(5)
   masks = genome.full_masks(w)

@@ -170,12 +170,22 @@ def test_mac_pressure_draws_an_offspring_with_fewer_macs_from_the_same_stream(pa
   from squish_tf.evolve import offspring
   weights, full = parent
   spec = arch.ancestor_spec(10)
-  draw = lambda pressure: offspring.draw(
-      config.EvolveConfig(image_size=32, mac_pressure=pressure), spec, weights, full, 1, 0).spec
-  plain, pressed = draw(0.0), draw(0.5)
+  draw = lambda pressure, relief=False: offspring.draw(
+      config.EvolveConfig(image_size=32, mac_pressure=pressure, mac_relief=relief), spec,
+      weights, full, 1, 0).spec
+  plain, pressed, relieved = draw(0.0), draw(0.5), draw(0.5, relief=True)
   assert arch.macs(pressed, 32) < 0.8 * arch.macs(plain, 32)
   assert pressed["conv1"] < plain["conv1"]
   assert pressed["fire9_expand1x1"] == plain["fire9_expand1x1"]
+  # relief: the costly layers drawn as pressed, the cheap late ones keep more than r_clu
+  assert relieved["conv1"] == pressed["conv1"]
+  assert relieved["fire9_expand1x1"] > plain["fire9_expand1x1"]
+
+
+def test_mac_relief_without_pressure_names_both_flags():
+  with pytest.raises(ValueError, match="--mac_relief .* add --mac_pressure"):
+    config.EvolveConfig(mac_relief=True)
+  assert config.EvolveConfig(mac_relief=True, mac_pressure=0.25).mac_relief
 
 
 def test_mac_pressure_out_of_range_names_the_flag():

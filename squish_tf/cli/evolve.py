@@ -66,6 +66,10 @@ def define_flags() -> None:
                      "layer whose filters cost rho times the mean filter's MACs keeps "
                      "r_clu**min(4, max(1, rho**mac_pressure)) of them; in [0, 1] (0: "
                      "off).")
+  flags.DEFINE_bool("mac_relief", d.mac_relief, "With --mac_pressure, layers whose filters "
+                    "cost fewer MACs than the mean filter keep more than r_clu "
+                    "(r_clu**rho**mac_pressure): for runs aiming at latency, where the late, "
+                    "1x1 layers cost parameters but little time.")
   flags.DEFINE_enum("selection", d.selection, SELECTIONS, "accuracy: the best validation "
                     "top-1; tradeoff: the smallest (--objective) within --selection_tolerance "
                     "of the best.")
@@ -126,7 +130,7 @@ def main(argv):
       ancestor=FLAGS.ancestor, int8=FLAGS.int8,
       int8_granularity=FLAGS.int8_granularity, strategy=FLAGS.strategy,
       channel_multiple=FLAGS.channel_multiple, squeeze_multiple=FLAGS.squeeze_multiple,
-      mac_pressure=FLAGS.mac_pressure, selection=FLAGS.selection,
+      mac_pressure=FLAGS.mac_pressure, mac_relief=FLAGS.mac_relief, selection=FLAGS.selection,
       selection_tolerance=FLAGS.selection_tolerance, objective=FLAGS.objective,
       max_accuracy_drop=FLAGS.max_accuracy_drop, milder_retries=FLAGS.milder_retries,
       adaptive_factors=FLAGS.adaptive_factors,

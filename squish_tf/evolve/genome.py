@@ -15,7 +15,9 @@ filters each cost rho times the network's mean MACs per filter keeps r_clu ** mi
 rho**alpha)) of them (`cluster_factors`). At small inputs the MACs sit in the first,
 high-resolution layers while the parameters sit in the last ones; the squeeze layers there
 cost most per filter (both expand layers read each of their channels). alpha = 0 is the same
-factor everywhere.
+factor everywhere. `mac_relief` lets the power fall below 1 as well, so that the layers
+cheapest in MACs (fire6-9's expand layers at small inputs) keep more than r_clu: the pressure
+follows time, not parameters.
 
 `structured` concentrates deaths in whole filters: a filter's strength is that of its
 coupled group (its own synapses and every synapse that reads its channel, through the fire
@@ -129,14 +131,16 @@ MAX_PRESSURE = 4.0
 
 
 def cluster_factors(spec: dict, r_clu: float, mac_pressure: float,
-                    image_size: int) -> dict[str, float]:
+                    image_size: int, relief: bool = False) -> dict[str, float]:
   """Each non-head layer's cluster factor: r_clu ** min(MAX_PRESSURE, max(1, rho **
   mac_pressure)), rho being its MACs per filter (`arch.filter_macs`) over the mean filter's;
-  never milder than r_clu."""
+  never milder than r_clu. With `relief` the power may fall below 1 too: layers cheaper than
+  the mean filter keep more than r_clu (r_clu ** rho ** mac_pressure)."""
   layers = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
   cost = arch.filter_macs(spec, image_size)
   mean = sum(spec[n] * cost[n] for n in layers) / sum(spec[n] for n in layers)
-  power = {n: min(MAX_PRESSURE, max(1.0, (cost[n] / mean) ** mac_pressure)) for n in layers}
+  least = 0.0 if relief else 1.0
+  power = {n: min(MAX_PRESSURE, max(least, (cost[n] / mean) ** mac_pressure)) for n in layers}
   return {n: float(r_clu ** power[n]) for n in layers}
 
 

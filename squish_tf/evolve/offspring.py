@@ -46,7 +46,8 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
   """Offspring k's genome, squished; drawn again while a class would have no live input."""
   of = widths.multiples(cfg.channel_multiple, cfg.squeeze_multiple)
   # With no --mac_pressure every factor is r_clu ** 1.0, exactly r_clu: one path for both.
-  layer_r_clu = genome.cluster_factors(parent_spec, cfg.r_clu, cfg.mac_pressure, cfg.image_size)
+  layer_r_clu = genome.cluster_factors(parent_spec, cfg.r_clu, cfg.mac_pressure, cfg.image_size,
+                                       cfg.mac_relief)
   for attempt in range(MAX_DRAWS):
     rng = genome.generation_rng(cfg.seed, generation, k, attempt)
     masks = genome.sample_offspring(parent_weights, parent_masks, cfg.r_syn, layer_r_clu,
