@@ -13,6 +13,7 @@ step's microseconds must clear. Writes results/layer_latency[_TAG].{json,md}.
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 
 from absl import flags
@@ -58,7 +59,7 @@ def variants(spec: dict, step: int, copies: int) -> list[tuple[str, int, dict]]:
 def layer_rows(label: str, timed: list[dict]) -> tuple[list[dict], dict]:
   """Per layer, what a step narrower saves and a step wider costs; and the copies' figures."""
   base = [t for t in timed if not t["layer"]]
-  ref = sorted(t["p50_us"] for t in base)[len(base) // 2]  # the copies' median
+  ref = statistics.median(t["p50_us"] for t in base)
   rows = {}
   for t in timed:
     if not t["layer"]:
@@ -95,6 +96,9 @@ def main(argv):
   if len(labels) != len(FLAGS.models):
     raise UserError(f"--labels names {len(labels)} models but --models has "
                     f"{len(FLAGS.models)}; give one label per model")
+  if len(set(labels)) != len(labels):
+    raise UserError(f"two models share a label ({', '.join(labels)}); name each with "
+                    f"--labels")
   timed = []
   with tempfile.TemporaryDirectory() as tmp:
     for label, path in zip(labels, FLAGS.models):
@@ -131,7 +135,8 @@ def main(argv):
   name = "layer_latency" + (f"_{FLAGS.tag}" if FLAGS.tag else "")
   command = (f"python benchmarks/layer_latency.py --models={','.join(FLAGS.models)} "
              f"--labels={','.join(labels)} --image_size={FLAGS.image_size} "
-             f"--threads={FLAGS.threads} --step={FLAGS.step}"
+             f"--threads={FLAGS.threads} --step={FLAGS.step} --copies={FLAGS.copies} "
+             f"--seconds={FLAGS.seconds:g} --rounds={FLAGS.rounds}"
              + (f" --tag={FLAGS.tag}" if FLAGS.tag else ""))
   result = {"command": command, "image_size": FLAGS.image_size, "threads": FLAGS.threads,
             "step": FLAGS.step, "cpu_count": os.cpu_count(), "networks": floors,

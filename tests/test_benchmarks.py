@@ -85,7 +85,22 @@ def test_layer_latency_steps_every_layer_both_ways(tmp_path):
   assert "| small | conv1 | 16 |" in text
 
 
-def test_layer_latency_names_a_missing_model(tmp_path):
+def test_layer_latency_measures_each_step_against_the_copies_median():
+  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+  import layer_latency
+  base = {"model": "m", "layer": "", "delta": 0, "width": None, "params": 100, "macs": 1000}
+  timed = [{**base, "p50_us": us} for us in (10.0, 10.4, 10.2, 12.0)]  # median 10.3
+  timed += [{**base, "layer": "conv1", "delta": -8, "width": 16, "params": 80, "macs": 700,
+             "p50_us": 9.8},
+            {**base, "layer": "conv1", "delta": 8, "width": 16, "params": 120, "macs": 1300,
+             "p50_us": 12.6}]
+  [row], floor = layer_latency.layer_rows("m", timed)
+  assert row["narrower"] == {"params": -20, "macs": -300, "us": -0.5}
+  assert row["wider"] == {"params": 20, "macs": 300, "us": 2.3}
+  assert floor["spread_us"] == 2.0 and floor["p50_us"] == [10.0, 10.4, 10.2, 12.0]
+
+
+def test_layer_latency_names_a_missing_model_and_a_shared_label(tmp_path):
   proc = subprocess.run(
       [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
        f"--models={tmp_path / 'none.keras'}", f"--results_dir={tmp_path}"],
@@ -93,6 +108,13 @@ def test_layer_latency_names_a_missing_model(tmp_path):
       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   assert proc.returncode == 2, proc.stderr[-2000:]
   assert proc.stderr.strip().splitlines()[-1].startswith("error: --models:")
+  same = str(tmp_path / "gen_053" / "model.keras")  # two seeds' files, one folder name
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
+       f"--models={same},{same}", f"--results_dir={tmp_path}"],
+      capture_output=True, text=True, check=False, timeout=300,
+      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert proc.returncode == 2 and "two models share a label" in proc.stderr, proc.stderr[-2000:]
 
 
 def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
