@@ -19,6 +19,10 @@ baselines (`--methods`):
                 (batch 1, 1 thread, the release size), found by timing side by side
   tfmot         tfmot magnitude pruning of the ancestor (smallest SquishedNet only)
   mobilenet     MobileNetV3-Small 1.0, 0.75 and minimalistic, trained as long as the ancestor
+Every baseline trains as offspring do (schedule, warmup, augmentation); with the evolution's
+--distill, the pruned ones (the L1 methods) distil as offspring do, from the network they were
+pruned from: the step before, or the ancestor. tfmot and the networks trained from scratch
+never distil.
 Every network is saved with a verified float32 and int8 .tflite under
 WORKDIR/seed_<s>/<method>_<k>/; a finished piece is reused when the command runs again. At
 the end every file of every seed is timed in one process, side by side, at batch 1 on 1
@@ -267,18 +271,35 @@ def peer_seed(seed: int, method: str, index) -> int:
   return int(np.random.SeedSequence(words).generate_state(1)[0]) & 0x7FFFFFFF
 
 
-def fit(net, run: SeedRun, epochs: int, seed: int, finetune: bool) -> float:
+def fit(net, run: SeedRun, epochs: int, seed: int, finetune: bool, teacher=None) -> float:
   """Trains like the evolution: its batch size, learning rate and cosine schedule; its
-  augmentation; warmup only for fine-tuning, as offspring get it. Returns seconds."""
+  augmentation; warmup only for fine-tuning, as offspring get it; distillation from
+  `teacher` (the network it was pruned from, as an offspring's parent) when the evolution
+  distils. Returns seconds."""
   from squish_tf import train
   cfg = run.cfg
   options = {"augment_pixels": getattr(cfg, "augment_pixels", 0)}
   if finetune:
     options["warmup_epochs"] = getattr(cfg, "warmup_epochs", 0.0)
+  if teacher is not None and distils(run):
+    options.update(teacher=teacher, distill=cfg.distill, temperature=cfg.distill_temperature)
   start = time.perf_counter()
   train.fit(net, run.data["splits"], epochs, cfg.batch_size, cfg.learning_rate, seed,
             verbose=0, validate_each_epoch=False, **options)
   return round(time.perf_counter() - start, 1)
+
+
+def distils(run: SeedRun) -> bool:
+  """Whether the evolution's offspring distil from their parents (so pruned baselines do)."""
+  return getattr(run.cfg, "distill", 0.0) > 0
+
+
+def distillation(run: SeedRun) -> dict:
+  """What a pruned baseline's matched settings record of distillation: nothing when the
+  evolution does not distil (so pieces made before distillation existed stay valid)."""
+  if not distils(run):
+    return {}
+  return {"distill": run.cfg.distill, "distill_temperature": run.cfg.distill_temperature}
 
 
 def file_figures(float_path: str, int8_path: str | None, test) -> dict:
@@ -325,9 +346,11 @@ def _macs(spec: dict, run: SeedRun) -> int:
   return arch.macs(spec, run.cfg.image_size)
 
 
-def trained_squeezenet(run: SeedRun, spec: dict, epochs: int, seed: int, squished=None):
+def trained_squeezenet(run: SeedRun, spec: dict, epochs: int, seed: int, squished=None,
+                       teacher=None):
   """(network, train seconds): SqueezeNet `spec` trained `epochs` from scratch, or fine-tuned
-  from a `squished` network with its masks held while it trains."""
+  from a `squished` network with its masks held while it trains (distilling from `teacher`,
+  the network it was pruned from, when the evolution distils)."""
   import keras
   from squish_tf.evolve import masking
   from squish_tf.net import arch
@@ -338,16 +361,16 @@ def trained_squeezenet(run: SeedRun, spec: dict, epochs: int, seed: int, squishe
   if squished is not None:
     model_lib.set_weights(net, squished.weights)
     masking.apply_masks(net, squished.masks)
-  seconds = fit(net, run, epochs, seed, finetune=squished is not None)
+  seconds = fit(net, run, epochs, seed, finetune=squished is not None, teacher=teacher)
   if squished is not None:
     masking.strip_masks(net)
   return net, seconds
 
 
 def squeezenet_piece(directory: str, run: SeedRun, spec: dict, epochs: int, seed: int,
-                     squished=None, extra: dict | None = None) -> dict:
+                     squished=None, extra: dict | None = None, teacher=None) -> dict:
   """`trained_squeezenet`, saved with its files and figures."""
-  net, seconds = trained_squeezenet(run, spec, epochs, seed, squished)
+  net, seconds = trained_squeezenet(run, spec, epochs, seed, squished, teacher)
   return {"spec": spec, "macs": _macs(spec, run), "epochs": epochs, "train_seconds": seconds,
           **(extra or {}), **save_keras(net, directory, run)}
 
@@ -362,7 +385,8 @@ def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list
   for target, step_epochs in zip(targets, epochs):
     squished, fraction = peers.l1_prune_to(model_lib.spec_of(net), model_lib.get_weights(net),
                                            masks, target, run.head_activation)
-    net, step_seconds = trained_squeezenet(run, squished.spec, step_epochs, seed, squished)
+    net, step_seconds = trained_squeezenet(run, squished.spec, step_epochs, seed, squished,
+                                           teacher=net)
     masks, seconds = squished.masks, seconds + step_seconds
     steps.append({"params_target": target, "fraction": round(fraction, 5)})
   return {"spec": squished.spec, "macs": _macs(squished.spec, run), "epochs": sum(epochs),
@@ -484,7 +508,8 @@ def width_pieces(run: SeedRun, plan: Plan):
 def l1_oneshot_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     target, epochs = run.records[gen]["params_total"], run.budgets[gen] - run.budgets[0]
-    matched = {"generation": gen, "params_target": target, "epochs": epochs}
+    matched = {"generation": gen, "params_target": target, "epochs": epochs,
+               **distillation(run)}
     yield k, gen, matched, functools.partial(_l1_oneshot, run=run, target=target, epochs=epochs,
                                              seed=peer_seed(run.seed, "l1_oneshot", k))
 
@@ -496,7 +521,8 @@ def _l1_oneshot(directory: str, run: SeedRun, target: int, epochs: int, seed: in
   squished, fraction = peers.l1_prune_to(spec, weights, genome.full_masks(weights), target,
                                          run.head_activation)
   return squeezenet_piece(directory, run, squished.spec, epochs, seed, squished,
-                          {"fraction": round(fraction, 5), "params_target": target})
+                          {"fraction": round(fraction, 5), "params_target": target},
+                          teacher=run.ancestor)
 
 
 def l1_targets(run: SeedRun, end_params: int, gen: int) -> list[int]:
@@ -513,7 +539,8 @@ def l1_iterative_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     targets = l1_targets(run, run.records[gen]["params_total"], gen)
     epochs = step_epochs(run, gen)
-    matched = {"generation": gen, "params_targets": targets, "epochs": epochs}
+    matched = {"generation": gen, "params_targets": targets, "epochs": epochs,
+               **distillation(run)}
     yield k, gen, matched, functools.partial(l1_iterative_piece, run=run, targets=targets,
                                              epochs=epochs,
                                              seed=peer_seed(run.seed, "l1_iterative", k))
@@ -523,7 +550,7 @@ def l1_latency_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     epochs, span = step_epochs(run, gen), list(match_range(run, gen))
     matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs,
-               "params_range": span}
+               "params_range": span, **distillation(run)}
     yield k, gen, matched, functools.partial(_l1_latency, run=run, gen=gen, epochs=epochs,
                                              span=span,
                                              seed=peer_seed(run.seed, "l1_latency", k))

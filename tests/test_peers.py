@@ -103,8 +103,8 @@ def test_mobilenet_variants_build_at_32_and_recalibrate_their_batch_norms():
 def toy_plan(**changes) -> pareto.Plan:
   fields = {"dataset": "digits", "image_size": 32, "seeds": (0,), "methods": pareto.METHODS,
             "overrides": {}, "tag": "default", "mobilenet": ("minimalistic",), "max_drop": 0.02,
-            "max_models": 2, "match": "all", "bench_seconds": 0.05, "bench_rounds": 1, "quick": False,
-            "workdir": "", "results_dir": "", "command": ""}
+            "max_models": 2, "match": "all", "bench_seconds": 0.05, "bench_rounds": 1,
+            "quick": False, "workdir": "", "results_dir": "", "command": ""}
   return pareto.Plan(**{**fields, **changes})
 
 
@@ -152,6 +152,45 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
   assert k == 2 and tfmot["epochs"] == 16 and len(tfmot["sparsities"]) == 3
   assert tfmot["sparsities"][-1] == round(1 - 147_000 / 727_626, 5)
   assert pieces["mobilenet"] == [("minimalistic", {"variant": "minimalistic", "epochs": 4})]
+
+
+def test_pruned_baselines_distil_from_what_they_were_pruned_from_when_the_evolution_does(
+    tmp_path, monkeypatch):
+  """Offspring distil from their parent with --distill; so each step of iterative L1 distils
+  from the network of the step before (one-shot L1 from the ancestor), and their matched
+  settings record it. Networks trained from scratch have no parent and never distil."""
+  from squish_tf import train
+  calls = []
+  monkeypatch.setattr(train, "fit", lambda *args, **kwargs: calls.append(kwargs))
+  spec = arch.ancestor_spec(10)
+  records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},
+             {"generation": 1, "params_total": 300_000, "spec": spec, "population": 1}]
+  named = [{"name": "SquishedNet-1", "generation": 1}]
+  run = toy_run(tmp_path, records, named, epochs=1, finetune_epochs=1, distill=0.5)
+  run.__dict__["ancestor"] = model.squeezenet(image_size=32, seed=0)  # untrained will do
+  run.__dict__["data"] = {"splits": None}
+  monkeypatch.setattr(pareto, "save_keras", lambda net, directory, run: {})
+  pareto.l1_iterative_piece(str(tmp_path), run, [500_000, 300_000], [1, 1], seed=1)
+  teachers = [c["teacher"] for c in calls]
+  assert teachers[0] is run.ancestor and [c["distill"] for c in calls] == [0.5, 0.5]
+  assert 300_000 < teachers[1].count_params() < 520_000  # the first step's network
+  calls.clear()
+  pareto._l1_oneshot(str(tmp_path), run, target=300_000, epochs=1, seed=1)
+  pareto.squeezenet_piece(str(tmp_path), run, spec, epochs=1, seed=1)  # from scratch
+  assert calls[0]["teacher"] is run.ancestor and "teacher" not in calls[1]
+  plan = toy_plan()
+  for method in ("l1_oneshot", "l1_iterative", "l1_latency", "scratch", "width"):
+    [(_, _, matched, _)] = list(pareto.PIECES[method](run, plan))
+    distils = method.startswith("l1")
+    assert ("distill" in matched) == distils, method
+  # without --distill nobody distils, and the matched settings are those of older runs
+  run = toy_run(tmp_path, records, named, epochs=1, finetune_epochs=1)
+  run.__dict__.update(ancestor=model.squeezenet(image_size=32), data={"splits": None})
+  calls.clear()
+  pareto._l1_oneshot(str(tmp_path), run, target=300_000, epochs=1, seed=1)
+  assert "teacher" not in calls[0]
+  [(_, _, matched, _)] = list(pareto.PIECES["l1_iterative"](run, plan))
+  assert set(matched) == {"generation", "params_targets", "epochs"}
 
 
 def test_overrides_are_typed_like_the_defaults():
