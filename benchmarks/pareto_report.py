@@ -301,7 +301,11 @@ def markdown(result: dict) -> str:
       "file is dense, so its size is the gzipped file. MobileNetV3-Small (keras.applications, "
       "weights=None, inputs rescaled to [-1, 1], batch-norm momentum "
       f"{peers.BN_MOMENTUM} and batch norms re-estimated after training) trains E epochs, the "
-      "ancestor's budget.",
+      "ancestor's budget."
+      + (f" Distillation (the evolution's distill={evo['distill']}, temperature "
+         f"{evo['distill_temperature']}): the L1 baselines distil as offspring do, each step "
+         f"from the network it was pruned from (one-shot: the ancestor); scratch, width, "
+         f"tfmot and MobileNet do not." if evo.get("distill", 0) > 0 else ""),
       "Files: float32 .tflite verified against Keras on validation images; int8 post-"
       "training, calibrated on training images, kept only if it agrees with the float model "
       "on 95% of the validation images (a refused file is '-'). tfmot int8: "
