@@ -19,10 +19,11 @@ baselines (`--methods`):
                 (batch 1, 1 thread, the release size), found by timing side by side
   tfmot         tfmot magnitude pruning of the ancestor (smallest SquishedNet only)
   mobilenet     MobileNetV3-Small 1.0, 0.75 and minimalistic, trained as long as the ancestor
-Every baseline trains as offspring do (schedule, warmup, augmentation); with the evolution's
---distill, the pruned ones (the L1 methods) distil as offspring do, from the network they were
-pruned from: the step before, or the ancestor. tfmot and the networks trained from scratch
-never distil.
+The squeezenet baselines train as offspring do (batch, schedule, augmentation; warmup when
+they fine-tune); with the evolution's --distill, the L1 methods distil as offspring do, from
+the network they were pruned from (the step before, or the ancestor), except in the step that
+matches the evolution's polish, which does not distil. tfmot and the networks trained from
+scratch never distil.
 Every network is saved with a verified float32 and int8 .tflite under
 WORKDIR/seed_<s>/<method>_<k>/; a finished piece is reused when the command runs again. At
 the end every file of every seed is timed in one process, side by side, at batch 1 on 1
@@ -376,17 +377,20 @@ def squeezenet_piece(directory: str, run: SeedRun, spec: dict, epochs: int, seed
 
 
 def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list,
-                       seed: int, extra: dict | None = None) -> dict:
-  """Prunes to each target in turn (L1, through surgery), fine-tuning after each step."""
+                       seed: int, extra: dict | None = None,
+                       distilled: list | None = None) -> dict:
+  """Prunes to each target in turn (L1, through surgery), fine-tuning after each step; step i
+  distils from the network before it when the evolution distils and `distilled[i]` (default:
+  every step) says so."""
   from squish_tf.evolve import genome
   from squish_tf.net import model as model_lib
   net, steps, seconds = run.ancestor, [], 0.0
   masks = genome.full_masks(model_lib.get_weights(net))
-  for target, step_epochs in zip(targets, epochs):
+  for target, step_epochs, distil in zip(targets, epochs, distilled or [True] * len(targets)):
     squished, fraction = peers.l1_prune_to(model_lib.spec_of(net), model_lib.get_weights(net),
                                            masks, target, run.head_activation)
     net, step_seconds = trained_squeezenet(run, squished.spec, step_epochs, seed, squished,
-                                           teacher=net)
+                                           teacher=net if distil else None)
     masks, seconds = squished.masks, seconds + step_seconds
     steps.append({"params_target": target, "fraction": round(fraction, 5)})
   return {"spec": squished.spec, "macs": _macs(squished.spec, run), "epochs": sum(epochs),
@@ -535,22 +539,36 @@ def step_epochs(run: SeedRun, gen: int) -> list[int]:
   return [run.budgets[i] - run.budgets[i - 1] for i in range(1, gen + 1)]
 
 
+def distilled_steps(run: SeedRun, gen: int) -> list[bool]:
+  """Which of iterative pruning's `gen` steps distil, as generation i did: all but a polish
+  (the evolution's last network trained on, which has no other parent than itself)."""
+  return [not run.records[i].get("polish", False) for i in range(1, gen + 1)]
+
+
+def step_distillation(run: SeedRun, gen: int) -> dict:
+  """`distillation`, plus which steps distil, for the matched settings of iterative L1."""
+  if not distils(run):
+    return {}
+  return {**distillation(run), "distilled_steps": distilled_steps(run, gen)}
+
+
 def l1_iterative_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     targets = l1_targets(run, run.records[gen]["params_total"], gen)
     epochs = step_epochs(run, gen)
     matched = {"generation": gen, "params_targets": targets, "epochs": epochs,
-               **distillation(run)}
+               **step_distillation(run, gen)}
     yield k, gen, matched, functools.partial(l1_iterative_piece, run=run, targets=targets,
                                              epochs=epochs,
-                                             seed=peer_seed(run.seed, "l1_iterative", k))
+                                             seed=peer_seed(run.seed, "l1_iterative", k),
+                                             distilled=distilled_steps(run, gen))
 
 
 def l1_latency_pieces(run: SeedRun, plan: Plan):
   for k, gen in run.matched():
     epochs, span = step_epochs(run, gen), list(match_range(run, gen))
     matched = {"generation": gen, "latency_of": f"evolution gen {gen}", "epochs": epochs,
-               "params_range": span, **distillation(run)}
+               "params_range": span, **step_distillation(run, gen)}
     yield k, gen, matched, functools.partial(_l1_latency, run=run, gen=gen, epochs=epochs,
                                              span=span,
                                              seed=peer_seed(run.seed, "l1_latency", k))
@@ -562,7 +580,7 @@ def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, span: list
   logging.info("seed %d: L1 matched to gen %d's latency at %d parameters (%s)", run.seed, gen,
                match["params_target"], match["timed"])
   return l1_iterative_piece(directory, run, l1_targets(run, match["params_target"], gen), epochs,
-                            seed, {"latency_match": match})
+                            seed, {"latency_match": match}, distilled_steps(run, gen))
 
 
 def tfmot_pieces(run: SeedRun, plan: Plan):

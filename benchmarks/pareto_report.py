@@ -304,8 +304,10 @@ def markdown(result: dict) -> str:
       "ancestor's budget."
       + (f" Distillation (the evolution's distill={evo['distill']}, temperature "
          f"{evo['distill_temperature']}): the L1 baselines distil as offspring do, each step "
-         f"from the network it was pruned from (one-shot: the ancestor); scratch, width, "
-         f"tfmot and MobileNet do not." if evo.get("distill", 0) > 0 else ""),
+         f"from the network it was pruned from, but not in the step matched to a polished "
+         f"generation, as the polish does not (one-shot: from the ancestor, in its one "
+         f"fine-tune); scratch, width, tfmot and MobileNet do not."
+         if evo.get("distill", 0) > 0 else ""),
       "Files: float32 .tflite verified against Keras on validation images; int8 post-"
       "training, calibrated on training images, kept only if it agrees with the float model "
       "on 95% of the validation images (a refused file is '-'). tfmot int8: "

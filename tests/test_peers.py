@@ -157,38 +157,46 @@ def test_pieces_are_matched_to_the_evolutions_budget(tmp_path):
 def test_pruned_baselines_distil_from_what_they_were_pruned_from_when_the_evolution_does(
     tmp_path, monkeypatch):
   """Offspring distil from their parent with --distill; so each step of iterative L1 distils
-  from the network of the step before (one-shot L1 from the ancestor), and their matched
-  settings record it. Networks trained from scratch have no parent and never distil."""
+  from the network of the step before (one-shot L1 from the ancestor), but not the step
+  matched to the polish, which does not distil; their matched settings record it. Networks
+  trained from scratch have no parent and never distil."""
   from squish_tf import train
   calls = []
-  monkeypatch.setattr(train, "fit", lambda *args, **kwargs: calls.append(kwargs))
+  monkeypatch.setattr(train, "fit", lambda net, *args, **kwargs: calls.append((net, kwargs)))
   spec = arch.ancestor_spec(10)
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},
-             {"generation": 1, "params_total": 300_000, "spec": spec, "population": 1}]
-  named = [{"name": "SquishedNet-1", "generation": 1}]
+             {"generation": 1, "params_total": 500_000, "spec": spec, "population": 1},
+             {"generation": 2, "params_total": 400_000, "spec": spec, "population": 1},
+             {"generation": 3, "params_total": 400_000, "spec": spec, "population": 1,
+              "polish": True}]
+  named = [{"name": "SquishedNet-1", "generation": 3}]
   run = toy_run(tmp_path, records, named, epochs=1, finetune_epochs=1, distill=0.5)
   run.__dict__["ancestor"] = model.squeezenet(image_size=32, seed=0)  # untrained will do
   run.__dict__["data"] = {"splits": None}
   monkeypatch.setattr(pareto, "save_keras", lambda net, directory, run: {})
-  pareto.l1_iterative_piece(str(tmp_path), run, [500_000, 300_000], [1, 1], seed=1)
-  teachers = [c["teacher"] for c in calls]
-  assert teachers[0] is run.ancestor and [c["distill"] for c in calls] == [0.5, 0.5]
-  assert 300_000 < teachers[1].count_params() < 520_000  # the first step's network
+  assert pareto.distilled_steps(run, 3) == [True, True, False]
+  pareto.l1_iterative_piece(str(tmp_path), run, [500_000, 400_000, 400_000], [1, 1, 1], seed=1,
+                            distilled=[True, True, False])
+  (first, step1), (second, step2), (_, step3) = calls
+  assert step1["teacher"] is run.ancestor and step2["teacher"] is first
+  assert step1["distill"] == step2["distill"] == 0.5 and step2["temperature"] == 2.0
+  assert "teacher" not in step3  # the polish's step
   calls.clear()
   pareto._l1_oneshot(str(tmp_path), run, target=300_000, epochs=1, seed=1)
   pareto.squeezenet_piece(str(tmp_path), run, spec, epochs=1, seed=1)  # from scratch
-  assert calls[0]["teacher"] is run.ancestor and "teacher" not in calls[1]
+  assert calls[0][1]["teacher"] is run.ancestor and "teacher" not in calls[1][1]
   plan = toy_plan()
   for method in ("l1_oneshot", "l1_iterative", "l1_latency", "scratch", "width"):
     [(_, _, matched, _)] = list(pareto.PIECES[method](run, plan))
-    distils = method.startswith("l1")
-    assert ("distill" in matched) == distils, method
+    assert ("distill" in matched) == method.startswith("l1"), method
+    if method in ("l1_iterative", "l1_latency"):
+      assert matched["distilled_steps"] == [True, True, False]
   # without --distill nobody distils, and the matched settings are those of older runs
   run = toy_run(tmp_path, records, named, epochs=1, finetune_epochs=1)
   run.__dict__.update(ancestor=model.squeezenet(image_size=32), data={"splits": None})
   calls.clear()
   pareto._l1_oneshot(str(tmp_path), run, target=300_000, epochs=1, seed=1)
-  assert "teacher" not in calls[0]
+  assert "teacher" not in calls[0][1]
   [(_, _, matched, _)] = list(pareto.PIECES["l1_iterative"](run, plan))
   assert set(matched) == {"generation", "params_targets", "epochs"}
 
