@@ -177,7 +177,7 @@ def test_pruned_baselines_distil_from_what_they_were_pruned_from_when_the_evolut
   assert pareto.distilled_steps(run, 3) == [True, True, False]
   pareto.l1_iterative_piece(str(tmp_path), run, [500_000, 400_000, 400_000], [1, 1, 1], seed=1,
                             distilled=[True, True, False])
-  (first, step1), (second, step2), (_, step3) = calls
+  (first, step1), (_, step2), (_, step3) = calls
   assert step1["teacher"] is run.ancestor and step2["teacher"] is first
   assert step1["distill"] == step2["distill"] == 0.5 and step2["temperature"] == 2.0
   assert "teacher" not in step3  # the polish's step
