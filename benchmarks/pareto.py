@@ -377,16 +377,15 @@ def squeezenet_piece(directory: str, run: SeedRun, spec: dict, epochs: int, seed
 
 
 def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list,
-                       seed: int, extra: dict | None = None,
-                       distilled: list | None = None) -> dict:
+                       distilled: list, seed: int, extra: dict | None = None) -> dict:
   """Prunes to each target in turn (L1, through surgery), fine-tuning after each step; step i
-  distils from the network before it when the evolution distils and `distilled[i]` (default:
-  every step) says so."""
+  distils from the network before it when the evolution distils and `distilled[i]` says so
+  (`distilled_steps`)."""
   from squish_tf.evolve import genome
   from squish_tf.net import model as model_lib
   net, steps, seconds = run.ancestor, [], 0.0
   masks = genome.full_masks(model_lib.get_weights(net))
-  for target, step_epochs, distil in zip(targets, epochs, distilled or [True] * len(targets)):
+  for target, step_epochs, distil in zip(targets, epochs, distilled):
     squished, fraction = peers.l1_prune_to(model_lib.spec_of(net), model_lib.get_weights(net),
                                            masks, target, run.head_activation)
     net, step_seconds = trained_squeezenet(run, squished.spec, step_epochs, seed, squished,
@@ -560,8 +559,8 @@ def l1_iterative_pieces(run: SeedRun, plan: Plan):
                **step_distillation(run, gen)}
     yield k, gen, matched, functools.partial(l1_iterative_piece, run=run, targets=targets,
                                              epochs=epochs,
-                                             seed=peer_seed(run.seed, "l1_iterative", k),
-                                             distilled=distilled_steps(run, gen))
+                                             distilled=distilled_steps(run, gen),
+                                             seed=peer_seed(run.seed, "l1_iterative", k))
 
 
 def l1_latency_pieces(run: SeedRun, plan: Plan):
@@ -580,7 +579,7 @@ def _l1_latency(directory: str, run: SeedRun, gen: int, epochs: list, span: list
   logging.info("seed %d: L1 matched to gen %d's latency at %d parameters (%s)", run.seed, gen,
                match["params_target"], match["timed"])
   return l1_iterative_piece(directory, run, l1_targets(run, match["params_target"], gen), epochs,
-                            seed, {"latency_match": match}, distilled_steps(run, gen))
+                            distilled_steps(run, gen), seed, {"latency_match": match})
 
 
 def tfmot_pieces(run: SeedRun, plan: Plan):
