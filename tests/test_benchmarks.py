@@ -101,20 +101,19 @@ def test_layer_latency_measures_each_step_against_the_copies_median():
 
 
 def test_layer_latency_names_a_missing_model_and_a_shared_label(tmp_path):
-  proc = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
-       f"--models={tmp_path / 'none.keras'}", f"--results_dir={tmp_path}"],
-      capture_output=True, text=True, check=False, timeout=300,
-      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-  assert proc.returncode == 2, proc.stderr[-2000:]
-  assert proc.stderr.strip().splitlines()[-1].startswith("error: --models:")
-  same = str(tmp_path / "gen_053" / "model.keras")  # two seeds' files, one folder name
-  proc = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
-       f"--models={same},{same}", f"--results_dir={tmp_path}"],
-      capture_output=True, text=True, check=False, timeout=300,
-      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-  assert proc.returncode == 2 and "two models share a label" in proc.stderr, proc.stderr[-2000:]
+  def refused(models):
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "layer_latency.py"),
+         f"--models={models}", f"--results_dir={tmp_path}"],
+        capture_output=True, text=True, check=False, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    return proc.stderr
+
+  stderr = refused(tmp_path / "none.keras")
+  assert stderr.strip().splitlines()[-1].startswith("error: --models:")
+  same = tmp_path / "gen_053" / "model.keras"  # two seeds' files, one folder name
+  assert "two models share a label" in refused(f"{same},{same}")
 
 
 def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
