@@ -25,7 +25,9 @@ the network they were pruned from (the step before, or the ancestor), except in 
 matches the evolution's polish, which does not distil. tfmot and the networks trained from
 scratch never distil.
 Every network is saved with a verified float32 and int8 .tflite under
-WORKDIR/seed_<s>/<method>_<k>/; a finished piece is reused when the command runs again. At
+WORKDIR/seed_<s>/<method>_<k>/; a finished piece is reused when the command runs again. Each
+piece, and each seed's offspring, trains in a process of its own (TensorFlow keeps memory
+behind every network a process trains). At
 the end every file of every seed is timed in one process, side by side, at batch 1 on 1
 thread and on all cores. Writes RESULTS_DIR/pareto[_quick][_TAG].json, .md, _size.png and
 _latency.png (pareto_report.py).
@@ -226,7 +228,7 @@ def budgets(cfg, records: list[dict]) -> dict:
 def seed_run(plan: Plan, seed: int, evolve: bool) -> SeedRun:
   """Runs (or resumes, or only reads) one seed's evolution."""
   from squish_tf.errors import UserError
-  from squish_tf.evolve import loop
+  from squish_tf.evolve import executors, loop
   from squish_tf.report import table2
   from squish_tf.rundir import RunDir
   cfg = evolve_config(plan, seed)
@@ -234,7 +236,8 @@ def seed_run(plan: Plan, seed: int, evolve: bool) -> SeedRun:
   run_dir = os.path.join(root, "evolution")
   if evolve:
     resume = os.path.exists(os.path.join(run_dir, "config.json"))
-    records = loop.run(cfg, run_dir, resume=resume)
+    with executors.make_executor("process") as executor:  # memory: see ProcessExecutor
+      records = loop.run(cfg, run_dir, resume=resume, executor=executor)
   else:
     records = RunDir(run_dir).records()
     if not records:
@@ -245,15 +248,24 @@ def seed_run(plan: Plan, seed: int, evolve: bool) -> SeedRun:
 
 # --- Pieces: one trained network each, saved whole or redone -------------------------------
 
-def piece(directory: str, matched: dict, make, create: bool) -> dict | None:
-  """figures.json of a finished piece made for `matched`, else made now by `make(directory)`
-  (or None when `create` is False). figures.json is written last: a crash loses one piece."""
+def finished(directory: str, matched: dict) -> dict | None:
+  """figures.json of the piece in `directory` if it was made for `matched`."""
   from squish_tf import files
   path = os.path.join(directory, "figures.json")
   if os.path.exists(path):
     done = files.read_json(path)
     if done.get("matched") == matched:
       return done
+  return None
+
+
+def piece(directory: str, matched: dict, make, create: bool) -> dict | None:
+  """figures.json of a finished piece made for `matched`, else made now by `make(directory)`
+  (or None when `create` is False). figures.json is written last: a crash loses one piece."""
+  from squish_tf import files
+  done = finished(directory, matched)
+  if done is not None:
+    return done
   if not create:
     logging.warning("%s: not made (or made for other settings); left out", directory)
     return None
@@ -262,8 +274,20 @@ def piece(directory: str, matched: dict, make, create: bool) -> dict | None:
   start = time.perf_counter()
   figures = make(directory)
   figures.update(matched=matched, seconds=round(time.perf_counter() - start, 1))
-  files.write_json(path, figures)
+  files.write_json(os.path.join(directory, "figures.json"), figures)
   return figures
+
+
+def make_piece(plan: Plan, seed: int, method: str, index, verbosity: int) -> None:
+  """Makes piece `index` of `method` for `seed` (seed_points runs this in a process of its
+  own): the seed's run is read again from its directory and the piece found by its index."""
+  import tensorflow as tf
+  logging.set_verbosity(verbosity)
+  tf.config.experimental.enable_op_determinism()  # as `run` does
+  run_ = seed_run(plan, seed, evolve=False)
+  for i, _, matched, make in PIECES[method](run_, plan):
+    if i == index:
+      piece(os.path.join(run_.root, f"{method}_{index}"), matched, make, create=True)
 
 
 def peer_seed(seed: int, method: str, index) -> int:
@@ -652,7 +676,9 @@ def peer_point(method: str, index, gen, run: SeedRun, directory: str, figures: d
 
 
 def seed_points(plan: Plan, run: SeedRun, create: bool, clock: dict) -> list[dict]:
-  """The points of one seed; with `create`, making every missing piece."""
+  """The points of one seed; with `create`, making every missing piece, each in a process of
+  its own."""
+  from squish_tf.evolve import executors
   points = evolution_points(run, plan.workdir) if "evolution" in plan.methods else []
   for method in plan.methods:
     if method == "evolution":
@@ -660,9 +686,13 @@ def seed_points(plan: Plan, run: SeedRun, create: bool, clock: dict) -> list[dic
     start = time.perf_counter()
     for index, gen, matched, make in PIECES[method](run, plan):
       directory = os.path.join(run.root, f"{method}_{index}")
-      if create:
+      if create and finished(directory, matched) is None:
         logging.info("seed %d: %s %s (%s)", run.seed, method, index, matched.get("epochs"))
-      figures = piece(directory, matched, make, create)
+        # TensorFlow keeps memory behind every network trained in a process (ProcessExecutor):
+        # a process per piece returns it, where one per seed grew to 9 GB
+        executors.in_fresh_process(make_piece, plan, run.seed, method, index,
+                                   logging.get_verbosity())
+      figures = piece(directory, matched, make, create=False)
       if figures is not None:
         points.append(peer_point(method, index, gen, run, directory, figures, plan.workdir))
     clock[method] = clock.get(method, 0.0) + time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""Executors and strategies: local and Ray runs agree; a killed task is retried; mirrored trains.
+"""Executors and strategies: local, process and Ray runs agree; a killed task is retried (Ray)
+or replaced (process); a process worker is recycled; mirrored trains.
 
 The Ray tests share one local Ray instance (2 CPUs, small object store); the
 executor finds it running and leaves it up, so Ray starts once per module.
@@ -57,18 +58,48 @@ def local_run(tmp_path_factory):
   return workdir
 
 
-def test_local_and_ray_select_the_same_masks_and_metrics(ray_instance, local_run, tmp_path):
-  workdir = str(tmp_path / "ray")
+def _assert_same_as_local(name, local_run, workdir, **options):
   # Generation 0 is the local run's ancestor; generation 1 is where the executors differ.
   cfg = config.EvolveConfig(**TINY, ancestor=_ancestor(local_run))
-  with executors.make_executor("ray", max_retries=0) as executor:
+  with executors.make_executor(name, **options) as executor:
     evolve.run(cfg, workdir, executor=executor)
-  assert ray_instance.is_initialized()  # an instance it did not start is left running
   ours, theirs = masks_of(workdir, 1), masks_of(local_run, 1)
-  for name in arch.CONV_LAYERS:
-    np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+  for layer in arch.CONV_LAYERS:
+    np.testing.assert_array_equal(ours[layer], theirs[layer], err_msg=layer)
   assert metrics_of(workdir, 1) == metrics_of(local_run, 1)
   assert metrics_of(workdir, 1)["population"] == 2
+
+
+def test_local_and_ray_select_the_same_masks_and_metrics(ray_instance, local_run, tmp_path):
+  _assert_same_as_local("ray", local_run, str(tmp_path / "ray"), max_retries=0)
+  assert ray_instance.is_initialized()  # an instance it did not start is left running
+
+
+def test_local_and_process_select_the_same_masks_and_metrics(local_run, tmp_path):
+  _assert_same_as_local("process", local_run, str(tmp_path / "process"))
+
+
+def _pid_task(cfg, spec, weights, masks, generation, k):
+  """A stand-in offspring task (module level: a spawned worker imports it): offspring 1
+  raises, offspring 2's worker dies, the others return the worker's pid."""
+  if k == 1:
+    raise ValueError("no\nsuch thing")
+  if k == 2:
+    os._exit(1)
+  return {"offspring": k, "pid": os.getpid()}
+
+
+def test_process_executor_recycles_its_worker_and_survives_failures():
+  cfg = config.EvolveConfig(**TINY)
+  with executors.make_executor("process", tasks_per_worker=2) as executor:
+    results = executor(_pid_task, [(cfg, {"conv1": 64}, {}, {}, 1, k) for k in (0, 0, 0, 1, 2, 0)])
+  first, second, third, raised, died, after = results
+  assert first["pid"] == second["pid"] != os.getpid()  # a child, kept for 2 tasks
+  assert third["pid"] != first["pid"]  # then replaced
+  assert raised["failed"] == "ValueError: such thing"
+  assert raised["top1_val"] == died["top1_val"] == executors.FAILED_TOP1
+  assert died["failed"].startswith("worker process died") and died["spec"] == {"conv1": 64}
+  assert after["pid"] not in (first["pid"], third["pid"])  # a fresh worker after the death
 
 
 def _ancestor(workdir):
@@ -123,10 +154,12 @@ def test_local_executor_counts_an_exception_as_a_failed_offspring():
 
 
 def test_unknown_names_are_rejected():
-  with pytest.raises(ValueError, match="executor must be one of local, ray"):
+  with pytest.raises(ValueError, match="executor must be one of local, process, ray"):
     executors.make_executor("dask")
   with pytest.raises(ValueError, match="cpus_per_task"):
     executors.make_executor("ray", cpus_per_task=0)
+  with pytest.raises(ValueError, match="tasks_per_worker"):
+    executors.make_executor("process", tasks_per_worker=0)
   with pytest.raises(ValueError, match="strategy must be one of default, mirrored"):
     distribute.make_strategy("tpu")
 

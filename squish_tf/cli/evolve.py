@@ -40,9 +40,12 @@ def define_flags() -> None:
   flags.DEFINE_enum("int8_granularity", d.int8_granularity, INT8_GRANULARITIES,
                     "int8 weight scales per output channel, or one per tensor (smaller file: "
                     "no per-channel scales; verified like any int8 file).")
-  flags.DEFINE_enum("executor", "local", ["local", "ray"],
-                    "Where offspring train: local (one after another in this process) or ray "
-                    "(one Ray task each, run in parallel).")
+  flags.DEFINE_enum("executor", "process", ["process", "local", "ray"],
+                    "Where offspring train: process (one after another in a child process, "
+                    "replaced every few offspring: TensorFlow never frees the memory each "
+                    "trained network leaves behind), local (one after another in this "
+                    "process: grows with every offspring) or ray (one Ray task each, run in "
+                    "parallel).")
   flags.DEFINE_string("ray_address", None, "Ray cluster to join with --executor=ray (e.g. auto "
                       "or ray://head:10001); default: a local Ray instance for this run.")
   flags.DEFINE_float("cpus_per_offspring", 1, "Ray CPUs reserved per offspring task.",

@@ -5,7 +5,7 @@ Data flow of one generation (docs/evolutionary-synthesis.md):
   surgery     squish the masked network into a smaller dense one (numpy only)
   masking     hold dead synapses at zero while the offspring fine-tunes (Keras)
   offspring   one offspring from plain data: draw, squish, fine-tune, validate
-  executors   where offspring run: here, or as Ray tasks
+  executors   where offspring run: here, in a recycled child process, or as Ray tasks
   selection   which offspring becomes the next parent
   loop        the generations, saved one by one into a run directory
 """
