@@ -278,16 +278,17 @@ def piece(directory: str, matched: dict, make, create: bool) -> dict | None:
   return figures
 
 
-def make_piece(plan: Plan, seed: int, method: str, index, verbosity: int) -> None:
-  """Makes piece `index` of `method` for `seed` (seed_points runs this in a process of its
-  own): the seed's run is read again from its directory and the piece found by its index."""
+def make_piece(plan: Plan, seed: int, method: str, index) -> dict:
+  """Makes piece `index` of `method` for `seed` and returns its figures (seed_points runs this
+  in a process of its own): the seed's run is read again from its directory, the piece found
+  by its index."""
   import tensorflow as tf
-  logging.set_verbosity(verbosity)
   tf.config.experimental.enable_op_determinism()  # as `run` does
   run_ = seed_run(plan, seed, evolve=False)
   for i, _, matched, make in PIECES[method](run_, plan):
     if i == index:
-      piece(os.path.join(run_.root, f"{method}_{index}"), matched, make, create=True)
+      return piece(os.path.join(run_.root, f"{method}_{index}"), matched, make, create=True)
+  raise LookupError(f"seed {seed}: {method} has no piece {index!r}")
 
 
 def peer_seed(seed: int, method: str, index) -> int:
@@ -678,6 +679,8 @@ def peer_point(method: str, index, gen, run: SeedRun, directory: str, figures: d
 def seed_points(plan: Plan, run: SeedRun, create: bool, clock: dict) -> list[dict]:
   """The points of one seed; with `create`, making every missing piece, each in a process of
   its own."""
+  import concurrent.futures
+  from squish_tf.errors import UserError
   from squish_tf.evolve import executors
   points = evolution_points(run, plan.workdir) if "evolution" in plan.methods else []
   for method in plan.methods:
@@ -690,9 +693,14 @@ def seed_points(plan: Plan, run: SeedRun, create: bool, clock: dict) -> list[dic
         logging.info("seed %d: %s %s (%s)", run.seed, method, index, matched.get("epochs"))
         # TensorFlow keeps memory behind every network trained in a process (ProcessExecutor):
         # a process per piece returns it, where one per seed grew to 9 GB
-        executors.in_fresh_process(make_piece, plan, run.seed, method, index,
-                                   logging.get_verbosity())
-      figures = piece(directory, matched, make, create=False)
+        try:
+          figures = executors.in_fresh_process(make_piece, plan, run.seed, method, index)
+        except concurrent.futures.process.BrokenProcessPool as error:
+          raise UserError(f"seed {run.seed}: the process making {method} {index} died "
+                          f"({error}); the finished pieces are kept, so the same command "
+                          f"resumes") from error
+      else:
+        figures = piece(directory, matched, make, create=False)  # finished, or left out
       if figures is not None:
         points.append(peer_point(method, index, gen, run, directory, figures, plan.workdir))
     clock[method] = clock.get(method, 0.0) + time.perf_counter() - start

@@ -7,9 +7,11 @@ executor finds it running and leaves it up, so Ray starts once per module.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -81,25 +83,73 @@ def test_local_and_process_select_the_same_masks_and_metrics(local_run, tmp_path
 
 def _pid_task(cfg, spec, weights, masks, generation, k):
   """A stand-in offspring task (module level: a spawned worker imports it): offspring 1
-  raises, offspring 2's worker dies, the others return the worker's pid."""
+  raises, offspring 2's worker always dies, offspring 4's only the first time (it leaves
+  spec["marker"]), offspring 3 writes its worker's pid to spec["pid_file"] and sleeps; each
+  returns its worker's pid otherwise."""
   if k == 1:
     raise ValueError("no\nsuch thing")
   if k == 2:
     os._exit(1)
+  if k == 3:
+    with open(spec["pid_file"], "w") as f:
+      f.write(str(os.getpid()))
+    time.sleep(300)
+  if k == 4 and not os.path.exists(spec["marker"]):
+    open(spec["marker"], "w").close()
+    os._exit(1)
   return {"offspring": k, "pid": os.getpid()}
 
 
-def test_process_executor_recycles_its_worker_and_survives_failures():
-  cfg = config.EvolveConfig(**TINY)
+def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path):
+  cfg, spec = config.EvolveConfig(**TINY), {"conv1": 64, "marker": str(tmp_path / "died")}
   with executors.make_executor("process", tasks_per_worker=2) as executor:
-    results = executor(_pid_task, [(cfg, {"conv1": 64}, {}, {}, 1, k) for k in (0, 0, 0, 1, 2, 0)])
-  first, second, third, raised, died, after = results
+    results = executor(_pid_task, [(cfg, spec, {}, {}, 1, k) for k in (0, 0, 0, 1, 2, 4)])
+  first, second, third, raised, died, retried = results
   assert first["pid"] == second["pid"] != os.getpid()  # a child, kept for 2 tasks
   assert third["pid"] != first["pid"]  # then replaced
   assert raised["failed"] == "ValueError: such thing"
   assert raised["top1_val"] == died["top1_val"] == executors.FAILED_TOP1
-  assert died["failed"].startswith("worker process died") and died["spec"] == {"conv1": 64}
-  assert after["pid"] not in (first["pid"], third["pid"])  # a fresh worker after the death
+  assert died["failed"].startswith("worker process died twice") and died["spec"] == spec
+  # a worker that died once: its task ran again in a fresh worker
+  assert os.path.exists(spec["marker"]) and retried["offspring"] == 4
+  assert retried["pid"] not in (first["pid"], third["pid"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="a worker dies with its driver through prctl, on Linux only")
+def test_a_killed_driver_takes_its_process_worker_with_it(tmp_path):
+  pid_file = tmp_path / "worker.pid"
+  script = textwrap.dedent(f"""
+      import sys
+      sys.path.insert(0, {os.path.dirname(__file__)!r})
+      from test_executors import TINY, _pid_task
+      from squish_tf import config
+      from squish_tf.evolve import executors
+      with executors.make_executor("process") as executor:
+        executor(_pid_task, [(config.EvolveConfig(**TINY), {{"pid_file": {str(pid_file)!r}}},
+                              {{}}, {{}}, 1, 3)])
+      """)
+  driver = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  deadline = time.time() + 120
+  while not pid_file.exists() or not pid_file.read_text():
+    assert driver.poll() is None and time.time() < deadline, "the worker never started"
+    time.sleep(0.2)
+  worker = int(pid_file.read_text())
+  driver.send_signal(signal.SIGKILL)  # mid-task, as a crash or `kill -9` would
+  driver.wait()
+  deadline = time.time() + 30
+  while os.path.exists(f"/proc/{worker}") and "Z" not in _state(worker):
+    assert time.time() < deadline, "the worker outlived its driver"
+    time.sleep(0.2)
+
+
+def _state(pid):
+  try:
+    with open(f"/proc/{pid}/stat") as f:
+      return f.read().rsplit(")", 1)[1].split()[0]
+  except OSError:
+    return "gone"
 
 
 def _ancestor(workdir):

@@ -9,15 +9,12 @@ exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
-import tempfile
-import warnings
 
 from absl import app, flags
-from absl import logging as absl_logging
 
+from squish_tf import logs
 from squish_tf.errors import UserError
 
 
@@ -37,23 +34,6 @@ def define_train_flags(epochs: int = 30) -> None:
                      lower_bound=0.0)
 
 
-class _QuietLibraries(logging.Filter):
-  """Drops INFO records logged from inside TensorFlow and Keras.
-
-  Their converter and SavedModel writer log pages of INFO through absl for every
-  .tflite; our progress lines are what the user wants to see. Warnings still pass, except
-  tf.function's retracing warning: every generation is a new network, so its predict
-  function is traced anew by design.
-  """
-
-  def filter(self, record):
-    noisy = any(part in record.pathname
-                for part in ("/tensorflow/", "/tensorflow_datasets/", "/keras/", "/tf_keras/"))
-    if noisy and "triggered tf.function retracing" in record.getMessage():
-      return False
-    return record.levelno >= logging.WARNING or not noisy
-
-
 def exit_on_user_error(main):
   """Wraps an absl `main` so that a UserError prints one line and exits 2."""
   @functools.wraps(main)
@@ -66,41 +46,16 @@ def exit_on_user_error(main):
   return wrapper
 
 
-def start_tensorflow_quietly() -> None:
-  """Imports TensorFlow and finds its devices with the process's stderr muted.
-
-  TensorFlow's C++ start-up lines (CUDA stubs, cuInit on a machine without a GPU) are
-  written before any logging setting applies; muting file descriptor 2 is the only way to
-  keep them from burying a one-line error. A failing import replays what was muted.
-  Set TF_CPP_MIN_LOG_LEVEL=0 (or 1) to see them.
-  """
-  if os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3") or "tensorflow" in sys.modules:
-    return
-  sys.stderr.flush()
-  saved = os.dup(2)
-  with tempfile.TemporaryFile() as captured:
-    os.dup2(captured.fileno(), 2)
-    try:
-      import tensorflow as tf
-      tf.config.list_physical_devices()
-    except BaseException:
-      os.dup2(saved, 2)
-      captured.seek(0)
-      sys.stderr.write(captured.read().decode(errors="replace"))
-      raise
-    finally:
-      os.dup2(saved, 2)
-      os.close(saved)
-
-
 def run(main) -> None:
   """Runs an absl `main` with quiet library logs; user errors print one line and exit 2."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-  warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
+  # Worker processes (--executor=process) share the GPU: a driver that took it all at start-up
+  # would leave them none. Spawned processes inherit the setting.
+  os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
   def quiet_main(argv):
-    absl_logging.get_absl_handler().addFilter(_QuietLibraries())
-    start_tensorflow_quietly()
+    logs.quiet_libraries()
+    logs.start_tensorflow_quietly()
     return main(argv)
 
   app.run(exit_on_user_error(quiet_main))

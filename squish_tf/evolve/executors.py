@@ -18,19 +18,23 @@ digits (and, rarely, a different selection).
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 import traceback
 
-import keras
-import tensorflow as tf
 from absl import logging
 
+from squish_tf import logs
 from squish_tf.errors import UserError
 
 EXECUTORS = ("local", "process", "ray")
 # Offspring a `process` worker trains before it is replaced: each leaves it ~20-100 MB that
 # TensorFlow never frees (ProcessExecutor); a fresh worker costs a few seconds of start-up.
 TASKS_PER_WORKER = 8
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 FAILED_TOP1 = -1.0  # below any --accuracy_floor, so a failed offspring is never selected
 
 
@@ -47,6 +51,10 @@ def failed_result(args: tuple, reason: str) -> dict:
 
 def _prepare_tf(seed: int) -> None:
   """Per-task TensorFlow set-up: the run's seed, deterministic ops, GPU memory growth."""
+  # imported here: a spawned worker imports this module before it can mute TensorFlow's
+  # start-up lines (_start_worker)
+  import keras
+  import tensorflow as tf
   for gpu in tf.config.list_physical_devices("GPU"):
     try:  # several tasks may share a GPU; only possible before the GPU is first used
       tf.config.experimental.set_memory_growth(gpu, True)
@@ -90,12 +98,43 @@ class LocalExecutor:
     return results
 
 
+def _start_worker(parent: int, verbosity: int) -> None:
+  """A worker's first act: die with its parent (Linux), so that a driver killed mid-run leaves
+  no orphan training on beside the run that resumes it; then log as the parent does."""
+  if sys.platform.startswith("linux"):
+    # The signal follows the thread that spawned this process: the caller's, or for a
+    # replacement the pool's manager thread; both live as long as the pool.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+  if os.getppid() != parent:  # the parent died while this process was starting
+    os._exit(1)
+  logs.as_in_parent(verbosity)
+
+
+def _child_pool(tasks_per_child: int | None = None):
+  return concurrent.futures.ProcessPoolExecutor(
+      max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+      initializer=_start_worker, initargs=(os.getpid(), logging.get_verbosity()),
+      max_tasks_per_child=tasks_per_child)
+
+
+def _close(pool, interrupted: bool) -> None:
+  """Shuts a child pool down; when interrupted, without waiting for the task in training."""
+  if interrupted:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+      process.terminate()
+  pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+
 def in_fresh_process(fn, *args):
   """fn(*args) in a spawned process that ends with it, so that all it allocated is freed
-  (see ProcessExecutor); its exceptions are raised here, its output is this process's."""
-  with concurrent.futures.ProcessPoolExecutor(
-      max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-    return pool.submit(fn, *args).result()
+  (see ProcessExecutor); its exceptions are raised here (BrokenProcessPool if it died)."""
+  pool, interrupted = _child_pool(), True
+  try:
+    result = pool.submit(fn, *args).result()
+    interrupted = False
+    return result
+  finally:
+    _close(pool, interrupted)
 
 
 class ProcessExecutor:
@@ -105,8 +144,9 @@ class ProcessExecutor:
   measured +20-100 MB of RSS per fine-tuned network, which neither gc.collect, clear_session
   nor malloc_trim returns (upstream tensorflow#61791, #80753). A long run in one process
   grows by gigabytes; a worker that exits gives it all back. The worker is spawned, not
-  forked (TensorFlow's threads do not survive a fork). A task that raises counts as failed,
-  as with `local`; a worker that dies (killed, out of memory) fails its task and is replaced.
+  forked (TensorFlow's threads do not survive a fork), and dies with this process (Linux).
+  A task that raises counts as failed, as with `local`. A worker that dies (killed, out of
+  memory) is replaced and its task tried once more, as Ray retries; a second death fails it.
   """
 
   def __init__(self, tasks_per_worker: int = TASKS_PER_WORKER):
@@ -116,17 +156,15 @@ class ProcessExecutor:
     self._pool = None
 
   def _start(self):
-    self._pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-        max_tasks_per_child=self.tasks_per_worker)
+    self._pool = _child_pool(self.tasks_per_worker)
 
   def __enter__(self):
     self._start()
     return self
 
-  def __exit__(self, *exc):
+  def __exit__(self, exc_type, *exc):
     if self._pool is not None:
-      self._pool.shutdown(wait=True, cancel_futures=True)
+      _close(self._pool, interrupted=exc_type is not None)
       self._pool = None
     return False
 
@@ -134,22 +172,26 @@ class ProcessExecutor:
     if self._pool is None:
       raise RuntimeError("use the process executor inside `with make_executor('process') as "
                          "executor:`")
-    results = []
-    for args in arg_lists:  # one at a time, as `local`: the cores go to the task's kernels
+    # One task at a time, as `local`: the cores go to its kernels. (Queuing several with
+    # max_tasks_per_child can also hang Python 3.11's pool: gh-115634.)
+    return [self._one(fn, args) for args in arg_lists]
+
+  def _one(self, fn, args) -> dict:
+    for attempt in (1, 2):
       try:
-        results.append(self._pool.submit(_seeded_call, fn, *args).result())
+        return self._pool.submit(_seeded_call, fn, *args).result()
       except concurrent.futures.process.BrokenProcessPool as error:
-        logging.warning("offspring %s: its worker process died (%s); starting another",
-                        args[5], error)
-        results.append(failed_result(args, f"worker process died: {error}"))
+        logging.warning("offspring %s: its worker process died (attempt %d of 2): %s",
+                        args[5], attempt, error)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._start()
+        died = error
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
         # the worker's traceback is chained to the error as its cause
         logging.warning("offspring %s failed:\n%s", args[5],
                         "".join(traceback.format_exception(error)))
-        results.append(failed_result(args, _one_line(error)))
-    return results
+        return failed_result(args, _one_line(error))
+    return failed_result(args, f"worker process died twice: {died}")
 
 
 class RayExecutor:
