@@ -183,7 +183,7 @@ class ProcessExecutor:
       except concurrent.futures.process.BrokenProcessPool as error:
         logging.warning("offspring %s: its worker process died (attempt %d of 2): %s",
                         args[5], attempt, error)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        _close(self._pool, interrupted=True)
         self._start()
         died = error
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
