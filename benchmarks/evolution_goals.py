@@ -11,6 +11,7 @@ benchmarks/results/evolution_goals.{json,md}.
 import json
 import os
 import subprocess
+import sys
 import time
 
 from absl import app, flags
@@ -40,8 +41,13 @@ def main(argv):
   if len(run.finished_generations()) < cfg.generations + 1:
     start = time.perf_counter()
     resume = ["--resume"] if os.path.exists(os.path.join(workdir, "config.json")) else []
-    subprocess.run(["squish-evolve", f"--workdir={workdir}", *resume, *FLAGS.evolve_flags],
-                   check=True)
+    # This interpreter's squish_tf, whether or not its venv's bin is on PATH.
+    evolve = [sys.executable, "-c", "from squish_tf.cli.evolve import run_main; run_main()"]
+    code = subprocess.run([*evolve, f"--workdir={workdir}", *resume,
+                           *FLAGS.evolve_flags]).returncode
+    if code:
+      raise SystemExit(f"error: squish-evolve exited with {code} (its message is above); "
+                       f"after the fix, the same command goes on with the run in {workdir}")
     wall = time.perf_counter() - start
   out = run_report.write_report(workdir)
   records = {r["generation"]: r for r in run.records()}

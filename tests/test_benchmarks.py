@@ -116,6 +116,21 @@ def test_layer_latency_names_a_missing_model_and_a_shared_label(tmp_path):
   assert "two models share a label" in refused(f"{same},{same}")
 
 
+def test_evolution_goals_runs_this_interpreters_evolve_and_names_its_failure(tmp_path):
+  """The run is started with this Python, not a `squish-evolve` looked up on PATH (absent
+  when the venv is not activated); its failure ends the script in one line."""
+  env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"}
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "benchmarks", "evolution_goals.py"),
+       f"--workdir={tmp_path / 'run'}", f"--results_dir={tmp_path / 'results'}",
+       f"--evolve_flags=--dataset=folder:{tmp_path / 'missing'}"],
+      capture_output=True, text=True, timeout=300, env=env)
+  assert proc.returncode == 1, proc.stderr[-2000:]
+  assert "data folder" in proc.stderr  # squish-evolve's own message
+  assert proc.stderr.strip().splitlines()[-1].startswith("error: squish-evolve exited with 2")
+  assert "Traceback" not in proc.stderr
+
+
 def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
   proc = subprocess.run(
       [sys.executable, os.path.join(ROOT, "benchmarks", "pareto.py"), "--seeds=0,1",
