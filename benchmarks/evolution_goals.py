@@ -42,9 +42,8 @@ def main(argv):
     start = time.perf_counter()
     resume = ["--resume"] if os.path.exists(os.path.join(workdir, "config.json")) else []
     # This interpreter's squish_tf, whether or not its venv's bin is on PATH.
-    evolve = [sys.executable, "-c", "from squish_tf.cli.evolve import run_main; run_main()"]
-    code = subprocess.run([*evolve, f"--workdir={workdir}", *resume,
-                           *FLAGS.evolve_flags]).returncode
+    code = subprocess.run([sys.executable, "-m", "squish_tf.cli.evolve", f"--workdir={workdir}",
+                           *resume, *FLAGS.evolve_flags]).returncode
     if code:
       raise SystemExit(f"error: squish-evolve exited with {code} (its message is above); "
                        f"after the fix, the same command goes on with the run in {workdir}")
