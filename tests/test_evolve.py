@@ -61,7 +61,7 @@ def test_two_tiny_generations_record_everything(reference_run):
     if r["tflite_int8_bytes"] is None:
       assert not os.path.exists(int8_path)
     else:
-      assert os.path.getsize(int8_path) == r["tflite_int8_bytes"] < r["tflite_bytes"] / 3
+      assert os.path.getsize(int8_path) == r["tflite_int8_bytes"] < r["tflite_bytes"] / 2.5
   # Offspring are physically smaller: fewer parameters, smaller files, fewer MACs.
   assert records[2]["params_total"] < records[1]["params_total"] < records[0]["params_total"]
   assert records[2]["tflite_bytes"] < records[0]["tflite_bytes"]

@@ -5,7 +5,7 @@ from squish_tf import data
 from squish_tf.bench import litert_bench as bench
 from squish_tf.errors import UserError
 from squish_tf.export import litert
-from squish_tf.net import model
+from squish_tf.net import arch, model
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,27 @@ def test_verified_export_matches_keras_and_keeps_figures(tiny):
   assert saved["bytes"] == len(open(path, "rb").read()) and saved["images"] == 32
   keras_top1 = float(np.mean(net.predict(x, verbose=0).argmax(1) == y))
   assert litert.top1(path, x, y) == pytest.approx(keras_top1, abs=1 / len(y))
+
+
+def test_a_file_at_32_stores_no_inert_taps_and_gives_the_same_outputs(tiny):
+  net, x, _, path, _ = tiny
+  full = litert.to_tflite(net, fold=False)
+  dropped = 4 * arch.inert_params(model.spec_of(net), 32)  # float32 weights that only meet zeros
+  assert len(full) - len(open(path, "rb").read()) >= 0.99 * dropped
+  both = [litert.predict(litert.interpreter(data), x[:64]) for data in (full, open(path, "rb").read())]
+  np.testing.assert_allclose(both[1], both[0], atol=litert.MAX_ABS_DIFF)
+
+
+def test_other_sizes_are_timed_on_the_network_as_trained(tiny, tmp_path):
+  from types import SimpleNamespace
+
+  from squish_tf.evolve import loop
+  net, _, _, path, _ = tiny
+  cfg = SimpleNamespace(image_size=32, bench_image_size=64, threads=1)
+  timed = loop._bench_at_size(net, path, cfg)
+  assert timed["image_size"] == 64 and timed["bytes"] == len(litert.to_tflite(net, fold=False))
+  same = loop._bench_at_size(net, path, SimpleNamespace(**(cfg.__dict__ | {"bench_image_size": 32})))
+  assert same["bytes"] == len(open(path, "rb").read())
 
 
 def test_disagreeing_conversion_is_not_written(tiny, tmp_path, monkeypatch):

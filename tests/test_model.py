@@ -95,3 +95,36 @@ def test_derived_model_seeds_never_collide():
   grid = [(s, g, k) for s in range(12) for g in range(16) for k in range(5)]
   assert len({model_seed(*key) for key in grid}) == len(grid)
   assert model_seed(2**32 - 1, 15, 4) >= 0
+
+
+def test_inert_taps_are_the_3x3_layers_at_1x1_and_only_there():
+  assert arch.inert_taps(32) == tuple(f"fire{i}_expand3x3" for i in (6, 7, 8, 9))
+  assert arch.inert_taps(46) == arch.inert_taps(32)
+  assert arch.inert_taps(47) == () and arch.inert_taps(64) == ()
+  # fire6-9 expand3x3 of the ancestor: 8 of 9 taps of 48*192*2 + 64*256*2 filters' kernels
+  assert arch.inert_params(arch.ancestor_spec(10), 32) == 8 * (48 * 192 * 2 + 64 * 256 * 2)
+
+
+def test_folded_network_keeps_the_function_without_the_inert_taps():
+  net = model.squeezenet(image_size=32, seed=1)
+  weights = model.get_weights(net)
+  rng = np.random.default_rng(0)
+  for name in arch.inert_taps(32):  # as training leaves them: never updated, never read
+    kernel, bias = weights[name]
+    noise = rng.normal(0.0, 5.0, kernel.shape).astype(np.float32)
+    noise[1, 1] = kernel[1, 1]
+    net.get_layer(name).set_weights([noise, bias])
+  small = model.folded(net)
+  spec = model.spec_of(net)
+  assert small.count_params() == arch.param_count(spec) - arch.inert_params(spec, 32)
+  assert model.spec_of(small) == spec and small.get_layer("fire9_expand3x3").kernel_size == (1, 1)
+  x = rng.random((4, 32, 32, 3)).astype(np.float32)
+  np.testing.assert_allclose(small.predict(x, verbose=0), net.predict(x, verbose=0), atol=1e-6)
+  assert model.folded(small) is small and not model.foldable(small)
+
+
+def test_nothing_is_folded_where_every_tap_reads_pixels():
+  net = model.squeezenet(image_size=64)
+  assert not model.foldable(net) and model.folded(net) is net
+  with pytest.raises(ValueError, match="fixed input size"):
+    model.folded(model.squeezenet(image_size=None))

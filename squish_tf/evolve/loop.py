@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import tempfile
 
 import keras
 import numpy as np
@@ -76,10 +77,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
       top1_tflite = litert.top1(tflite_path, *test)
       top1_keras = train.top1(net, ds.test)
     with clock.time("benchmark"):
-      # The network is fully convolutional: the interpreter resizes the file's input
-      # to the deployment size, with the same outputs as a file converted at that size.
-      speed = litert_bench.benchmark([tflite_path], image_size=cfg.bench_image_size,
-                                     threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+      speed = _bench_at_size(net, tflite_path, cfg)
       release = release_latency(tflite_path, cfg.image_size, cfg.threads)
     if cfg.int8:
       with clock.time("convert"):
@@ -96,8 +94,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
                                 {k: int(m.sum()) for k, m in masks.items()}),
         "top1_keras": round(top1_keras, 5),
         "top1_tflite": round(top1_tflite, 5),
-        "tflite_bytes": speed["bytes"],
-        "tflite_gzip_bytes": speed["gzip_bytes"],
+        **{f"tflite_{k}": v for k, v in files.sizes(tflite_path).items()},
         "tflite_max_abs_diff": parity["max_abs_diff"],
         "images_per_sec_b1": speed["images_per_sec_b1"],
         "images_per_sec_b32": speed["images_per_sec_b32"],
@@ -115,6 +112,21 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
     record["wall_seconds"] = round(sum(clock.seconds.values()), 3)
     files.write_json(os.path.join(partial, "metrics.json"), record)
   return record
+
+
+def _bench_at_size(net, tflite_path: str, cfg) -> dict:
+  """Batch 1 and 32 at --bench_image_size. The network is fully convolutional: the
+  interpreter resizes the file's input, with the same outputs as a file converted at that
+  size, unless the file is folded for its own size (`litert.release_form`); then the
+  network as trained is converted for the timing."""
+  if cfg.bench_image_size == cfg.image_size or not model_lib.foldable(net):
+    return litert_bench.benchmark([tflite_path], image_size=cfg.bench_image_size,
+                                  threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+  with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "as_trained.tflite")
+    files.write_bytes(path, litert.to_tflite(net, fold=False))
+    return litert_bench.benchmark([path], image_size=cfg.bench_image_size,
+                                  threads=cfg.threads, seconds=BENCH_SECONDS)[0]
 
 
 def release_latency(tflite_path: str, image_size: int, threads: int | None) -> dict:
@@ -234,7 +246,6 @@ def _size(cfg, head: str, representative):
     return int8_size
 
   def latency(r):  # measured: widths that suit the vector unit run faster per MAC
-    import tempfile
     net = _network(cfg, r["spec"], r["weights"], head)
     with tempfile.TemporaryDirectory() as tmp:
       path = os.path.join(tmp, "offspring.tflite")

@@ -65,7 +65,7 @@ def convert_int8(model, representative_images: np.ndarray, io_dtype: str = "int8
     for image in images:
       yield [image[None]]
 
-  converter = tf.lite.TFLiteConverter.from_keras_model(model)
+  converter = tf.lite.TFLiteConverter.from_keras_model(litert.release_form(model))
   converter.optimizations = [tf.lite.Optimize.DEFAULT]
   converter.representative_dataset = representative
   # Only integer kernels: a float fallback op would make a silently mixed model.

@@ -78,6 +78,28 @@ def kernel_shape(spec: dict[str, int], layer: str) -> tuple[int, int, int, int]:
   return (k, k, input_channels(spec, layer), spec[layer])
 
 
+def inert_taps(image_size: int) -> tuple[str, ...]:
+  """The 3x3 layers that read a 1x1 input at `image_size` (fire6-9 below 47 pixels).
+
+  Their "same" padding puts zeros under eight of the nine taps, so only the centre tap ever
+  multiplies an activation: the other eight get no gradient and change no output, yet a
+  dense file stores them. Folded to 1x1 (`squish_tf.net.model.folded`) the network computes
+  the same function at this size, and at this size only.
+  """
+  sizes = output_sizes(image_size)
+  return tuple(n for n in CONV_LAYERS
+               if n.endswith("expand3x3") and KERNEL_SIZE[n] == 3 and sizes[n] == 1)
+
+
+def inert_params(spec: dict[str, int], image_size: int) -> int:
+  """Weights of `spec` that can never change an output at `image_size` (`inert_taps`)."""
+  total = 0
+  for layer in inert_taps(image_size):
+    kh, kw, cin, cout = kernel_shape(spec, layer)
+    total += (kh * kw - 1) * cin * cout
+  return total
+
+
 def validate_spec(spec: dict[str, int], num_classes: int | None = None) -> dict[str, int]:
   """Returns `spec` as a plain ordered dict, or raises ValueError naming the problem."""
   missing = [n for n in CONV_LAYERS if n not in spec]

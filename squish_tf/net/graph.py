@@ -23,14 +23,17 @@ def check_options(spec: dict, num_classes: int | None, image_size: int | None,
 
 
 def build(k, spec: dict, image_size: int | None, dropout: float, head_activation: str,
-          name: str, conv_options=None, dropout_seed: int | None = None):
+          name: str, conv_options=None, dropout_seed: int | None = None,
+          pointwise: tuple[str, ...] = ()):
   """SqueezeNet v1.1 for `spec` built with Keras module `k` (keras or tf_keras).
 
-  `conv_options(layer)` gives extra Conv2D arguments per layer (initializers).
+  `conv_options(layer)` gives extra Conv2D arguments per layer (initializers). The layers in
+  `pointwise` are built 1x1 whatever their kernel in `arch` (`arch.inert_taps`).
   """
   def conv(x, layer, strides=1, padding="same", activation="relu"):
     extra = conv_options(layer) if conv_options else {}
-    return k.layers.Conv2D(spec[layer], arch.KERNEL_SIZE[layer], strides=strides,
+    side = 1 if layer in pointwise else arch.KERNEL_SIZE[layer]
+    return k.layers.Conv2D(spec[layer], side, strides=strides,
                            padding=padding, activation=activation, name=layer, **extra)(x)
 
   def pool(x, pool_name):

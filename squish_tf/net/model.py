@@ -99,3 +99,36 @@ def rebuild(model: keras.Model, image_size: int | None, dropout: float = 0.5) ->
                      head_activation=head, name=model.name)
   set_weights(clone, get_weights(model))
   return clone
+
+
+def foldable(model) -> bool:
+  """Whether `model` is a network of this builder with a fixed input size at which some
+  taps are inert (`arch.inert_taps`)."""
+  names = {layer.name for layer in model.layers}
+  if not set(arch.CONV_LAYERS) <= names or model.input_shape[1] is None:
+    return False
+  inert = arch.inert_taps(int(model.input_shape[1]))
+  return bool(inert) and all(model.get_layer(n).kernel_size == (3, 3) for n in inert)
+
+
+def folded(model: keras.Model) -> keras.Model:
+  """The same network at its own input size with its inert taps dropped (`arch.inert_taps`):
+  each 3x3 layer that reads a 1x1 input becomes the 1x1 layer of its centre tap. Outputs
+  are those of `model` at that size (the dropped taps only ever multiplied zero padding);
+  at any other size they are not, so a model without a fixed input size is refused."""
+  options = options_of(model)
+  if options["image_size"] is None:
+    raise ValueError("folding needs a fixed input size: the taps it drops are inert at one "
+                     "size only; rebuild the model with an image_size first")
+  if not foldable(model):
+    return model  # nothing inert at this size, or folded already
+  inert = arch.inert_taps(options["image_size"])
+  spec = spec_of(model)
+  out = graph.build(keras, spec, options["image_size"], options["dropout"],
+                    options["head_activation"], model.name, pointwise=inert)
+  weights = get_weights(model)
+  for name in inert:
+    kernel, bias = weights[name]
+    weights[name] = (kernel[1:2, 1:2], bias)  # the centre tap, under the input's only pixel
+  set_weights(out, weights)
+  return out
