@@ -128,3 +128,16 @@ def test_nothing_is_folded_where_every_tap_reads_pixels():
   assert not model.foldable(net) and model.folded(net) is net
   with pytest.raises(ValueError, match="fixed input size"):
     model.folded(model.squeezenet(image_size=None))
+
+
+def test_inert_taps_start_at_zero_and_training_leaves_them_there():
+  from squish_tf import data, train
+  net = model.squeezenet(image_size=32, seed=2)
+  splits = data.load("digits", image_size=32, seed=0)
+  train.fit(net, splits, epochs=1, batch_size=64, learning_rate=1e-3, seed=0, verbose=0)
+  for name in arch.inert_taps(32):
+    kernel = net.get_layer(name).get_weights()[0].copy()
+    assert np.all(kernel[1, 1] != 0.0)
+    kernel[1, 1] = 0.0
+    assert not kernel.any(), name
+  assert model.get_weights(model.squeezenet(image_size=64, seed=2))["fire9_expand3x3"][0][0, 0].any()

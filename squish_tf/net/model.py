@@ -43,8 +43,22 @@ def squeezenet(spec: dict[str, int] | None = None, num_classes: int = 10,
             else keras.initializers.HeUniform(seed=layer_seed))
     return {"kernel_initializer": init}
 
-  return graph.build(keras, spec, image_size, dropout, head_activation, name,
-                     conv_options=initializers, dropout_seed=seeds["drop9"])
+  net = graph.build(keras, spec, image_size, dropout, head_activation, name,
+                    conv_options=initializers, dropout_seed=seeds["drop9"])
+  _zero_inert_taps(net, image_size)
+  return net
+
+
+def _zero_inert_taps(net: keras.Model, image_size: int | None) -> None:
+  """Starts the inert taps (`arch.inert_taps`) at zero. They never get a gradient, so they
+  would keep their random start for good, and rankings by weight magnitude (L1 filter norms,
+  the genome's filter strengths) would count that noise as if it had been trained."""
+  for name in arch.inert_taps(image_size) if image_size is not None else ():
+    kernel, bias = net.get_layer(name).get_weights()
+    centre = kernel[1, 1].copy()
+    kernel[:] = 0.0
+    kernel[1, 1] = centre
+    net.get_layer(name).set_weights([kernel, bias])
 
 
 def layer_seeds(seed: int | None) -> dict:
