@@ -13,8 +13,7 @@ def run_cli(*args, timeout=600, env=None):
   """Runs a squish_tf console entry point (module form) and returns the CompletedProcess."""
   module, *rest = args
   full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-  return subprocess.run([sys.executable, "-c",
-                         f"from squish_tf.cli.{module} import run_main; run_main()", *rest],
+  return subprocess.run([sys.executable, "-m", f"squish_tf.cli.{module}", *rest],
                         capture_output=True, text=True, timeout=timeout, env=full_env)
 
 

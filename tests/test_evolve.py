@@ -112,8 +112,7 @@ def test_pareto_front_and_naming():
 
 def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_run, tmp_path):
   workdir = str(tmp_path / "killed")
-  cmd = [sys.executable, "-c", "from squish_tf.cli.evolve import run_main; run_main()",
-         f"--workdir={workdir}", *TINY_FLAGS]
+  cmd = [sys.executable, "-m", "squish_tf.cli.evolve", f"--workdir={workdir}", *TINY_FLAGS]
   env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
   proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 600

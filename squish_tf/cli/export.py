@@ -92,3 +92,7 @@ def main(argv):
 def run_main():
   define_flags()
   common.run(main)
+
+
+if __name__ == "__main__":
+  run_main()
