@@ -119,12 +119,11 @@ def _bench_at_size(net, tflite_path: str, cfg) -> dict:
   interpreter resizes the file's input, with the same outputs as a file converted at that
   size, unless the file is folded for its own size (`litert.release_form`); then the
   network as trained is converted for the timing."""
-  if cfg.bench_image_size == cfg.image_size or not model_lib.foldable(net):
-    return litert_bench.benchmark([tflite_path], image_size=cfg.bench_image_size,
-                                  threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+  as_trained = cfg.bench_image_size != cfg.image_size and model_lib.foldable(net)
   with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "as_trained.tflite")
-    files.write_bytes(path, litert.to_tflite(net, fold=False))
+    path = os.path.join(tmp, "as_trained.tflite") if as_trained else tflite_path
+    if as_trained:
+      files.write_bytes(path, litert.to_tflite(net, fold=False))
     return litert_bench.benchmark([path], image_size=cfg.bench_image_size,
                                   threads=cfg.threads, seconds=BENCH_SECONDS)[0]
 
