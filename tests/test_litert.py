@@ -54,6 +54,22 @@ def test_other_sizes_are_timed_on_the_network_as_trained(tiny, tmp_path):
   assert same["bytes"] == len(open(path, "rb").read())
 
 
+def test_a_folded_file_is_timed_only_where_its_folded_layers_are_inert(tiny, tmp_path):
+  net, _, _, path, _ = tiny
+  unfolded = str(tmp_path / "as_trained.tflite")
+  open(unfolded, "wb").write(litert.to_tflite(net, fold=False))
+  assert litert.folded_layers(litert.interpreter(model_path=unfolded)) == ()
+  folded = litert.folded_layers(litert.interpreter(model_path=path))
+  assert sorted(folded) == sorted(arch.inert_taps(32)) and len(folded) == 4
+  with pytest.raises(UserError, match=r"fire6_expand3x3.*folded to 1x1 for its 32x32 input; at "
+                                      r"64x64 .*--image_size=0.*fold=False"):
+    bench.benchmark([path], image_size=64, batch_sizes=(1,), seconds=0.1, rounds=1)
+  # 40 pixels still leave fire6-9 at 1x1: the folded file is the same network there.
+  for p in (path, unfolded):
+    assert bench.benchmark([p], image_size=40, batch_sizes=(1,), seconds=0.1,
+                           rounds=1)[0]["image_size"] == 40
+
+
 def test_disagreeing_conversion_is_not_written(tiny, tmp_path, monkeypatch):
   net, x, _, _, _ = tiny
   other = model.squeezenet(image_size=32, seed=99)  # different weights: must be refused
@@ -76,11 +92,11 @@ def test_missing_and_truncated_files_are_user_errors(tiny, tmp_path):
 
 
 def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):
-  _, _, _, path, _ = tiny
+  path, other = str(tmp_path / "net.tflite"), str(tmp_path / "small.tflite")
   small = model.squeezenet(model.spec_of(tiny[0]) | {"fire9_expand3x3": 16, "fire8_expand3x3": 16},
                            image_size=32)
-  other = str(tmp_path / "small.tflite")
-  open(other, "wb").write(litert.to_tflite(small))
+  for net, out in ((tiny[0], path), (small, other)):  # as trained: folded files are 32x32 only
+    open(out, "wb").write(litert.to_tflite(net, fold=False))
   results = bench.benchmark([path, other], image_size=64, seconds=0.3, rounds=2)
   assert [r["path"] for r in results] == [path, other]
   for r in results:

@@ -14,8 +14,22 @@ from squish_tf import files
 from squish_tf.bench import timing
 from squish_tf.errors import UserError
 from squish_tf.export import litert
+from squish_tf.net import arch
 
 BATCH_SIZES = (1, 32)
+
+
+def _check_folded(path: str, interp, own: int, size: int) -> None:
+  """A file folded for its own size (`litert.folded_layers`) resized to a size where those
+  layers see more than one pixel would run, and time, another network."""
+  if size == own:
+    return
+  live = sorted(set(litert.folded_layers(interp)) - set(arch.inert_taps(size)))
+  if live:
+    raise UserError(f"{path} stores {', '.join(live)} folded to 1x1 for its {own}x{own} input; "
+                    f"at {size}x{size} it would compute another network: time it at its own "
+                    f"size (--image_size=0), or its model.keras converted with "
+                    f"squish_tf.export.litert.to_tflite(model, fold=False)")
 
 
 def _prepared(path: str, batch: int, image_size: int | None, threads: int | None):
@@ -24,6 +38,7 @@ def _prepared(path: str, batch: int, image_size: int | None, threads: int | None
   inp = interp.get_input_details()[0]
   shape = list(inp["shape"])
   size = image_size or shape[1]
+  _check_folded(path, interp, shape[1], size)
   try:
     interp.resize_tensor_input(inp["index"], [batch, size, size, shape[3]], strict=False)
     interp.allocate_tensors()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -58,6 +59,21 @@ def release_form(model):
     return model
   from squish_tf.net import model as model_lib
   return model_lib.folded(model) if model_lib.foldable(model) else model
+
+
+def folded_layers(interp) -> tuple[str, ...]:
+  """The fire modules' expand3x3 layers a file stores as 1x1 (`release_form`): the file
+  computes its network only at sizes where those layers are inert (`arch.inert_taps`)."""
+  tensors = {d["index"]: d for d in interp.get_tensor_details()}
+  found = []
+  for op in interp._get_ops_details():  # the only way LiteRT names a conv's filter tensor
+    if op["op_name"] != "CONV_2D" or len(op["inputs"]) < 2:
+      continue
+    weight = tensors.get(op["inputs"][1])
+    layer = weight and re.search(r"\b(fire\d+_expand3x3)", weight["name"])
+    if layer and tuple(weight["shape"][1:3]) == (1, 1):
+      found.append(layer.group(1))
+  return tuple(found)
 
 
 def quiet_convert(converter) -> bytes:
