@@ -79,6 +79,18 @@ def test_report_table_plots_and_release(reference_run, tmp_path):
   text = open(out["report"]).read()
   assert "vs SqueezeNet v1.1 (paper, 4.9 MB)" in text and "vs AlexNet" in text
   assert "SquishedNet-1" in text
+  # At 32x32 the files store no inert taps; the report says what the ancestor's file would be
+  # at 224, checked here against the ancestor converted as trained.
+  import re
+
+  import keras
+
+  from squish_tf.export import litert
+  ancestor = keras.saving.load_model(os.path.join(workdir, "gen_000", "model.keras"))
+  stated = re.search(r"409,600 of the ancestor's 727,626 weights\): at 224x224 the ancestor's "
+                     r"file would be about ([\d.]+) MB", text)
+  assert stated and float(stated[1]) * 1e6 == pytest.approx(
+      len(litert.to_tflite(ancestor, fold=False)), rel=0.01)
   for png in out["plots"]:
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
   ref = json.load(open(os.path.join(workdir, "reference", "squeezenet_v1_1_1000.json")))

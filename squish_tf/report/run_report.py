@@ -8,12 +8,29 @@ import os
 
 from squish_tf import files
 from squish_tf.errors import UserError
+from squish_tf.net import arch
 from squish_tf.report import plots, publish, table2
 from squish_tf.report.table2 import gen_label, markdown_table, mb
 from squish_tf.rundir import RunDir
 
 
 RELEASE = "release"
+
+
+def _folded_note(config: dict | None, ancestor: dict) -> str:
+  """At a release size that leaves fire6-9 at 1x1 the files store no inert taps: a saving of
+  the input size, not of the evolution, which the ratios to 224x224 networks include."""
+  size = (config or {}).get("image_size")
+  inert = arch.inert_params(arch.ancestor_spec(), size) if size else 0
+  if not inert:
+    return ""
+  full = ancestor["tflite_bytes"] + 4 * inert
+  fires = "/".join(n.split("_")[0][4:] for n in arch.inert_taps(size))
+  return (f" at the release size, {size}x{size}, where fire{fires}'s expand3x3 layers see one "
+          f"pixel and their 8 padding-only taps are not stored ({inert:,} of the ancestor's "
+          f"{ancestor['params_total']:,} weights): at 224x224 the ancestor's file would be about "
+          f"{mb(full)}, so the ratios to SqueezeNet v1.1 and AlexNet (224x224 networks) include "
+          f"that saving of the input size")
 
 
 def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,
@@ -62,7 +79,8 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
       f"# squish_tf run report: `{workdir}`",
       f"{len(records) - 1} generations after the ancestor."
       + (f" The run stopped early: {stopped}." if stopped else ""),
-      f"## SquishedNets (the paper's Table 2 columns)\n\nSizes are float32 `.tflite` files. "
+      f"## SquishedNets (the paper's Table 2 columns)\n\nSizes are float32 `.tflite` files"
+      f"{_folded_note(run.read_config(), records[0])}. "
       f"Our 1000-class SqueezeNet v1.1 `.tflite` measures {mb(reference['tflite_bytes'])} "
       f"({reference['params']:,} parameters). Images/s: LiteRT interpreter, batch 32, "
       f"{bench_size}x{bench_size}, {threads} threads on this machine (the paper used a Jetson "
