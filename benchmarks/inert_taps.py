@@ -64,7 +64,7 @@ def main(argv):
              "macs": arch.macs(spec, size)}
       for kind, variant in (("as_trained", net), ("folded", model.folded(net))):
         tflite = os.path.join(tmp, f"{label}_{kind}.tflite")
-        files.write_bytes(tflite, litert.to_tflite(variant))
+        files.write_bytes(tflite, litert.to_tflite(variant, fold=False))
         got = litert.predict(litert.interpreter(model_path=tflite), images)
         row[f"{kind}_max_abs_diff"] = float(np.abs(got - expected).max())
         paths.append((row, kind, tflite))

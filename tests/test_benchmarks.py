@@ -193,3 +193,19 @@ def test_pareto(tmp_path):
   import pareto
   pareto.replot(out, "pareto")
   assert all(os.path.isfile(p) for p in pngs)
+
+
+def test_inert_taps_times_each_model_as_trained_and_folded(tmp_path):
+  from squish_tf.net import arch, model
+  path = str(tmp_path / "ancestor.keras")
+  model.squeezenet(image_size=32, seed=0).save(path)
+  out = str(tmp_path / "results")
+  run_script("inert_taps.py", f"--models={path}", "--labels=ancestor", "--seconds=0.2",
+             "--rounds=2", "--tag=toy", f"--results_dir={out}")
+  figures, text = results(out, "inert_taps_toy")
+  [row] = figures["models"]
+  # The two files differ by the inert float32 weights, and compute the same outputs.
+  dropped = 4 * arch.inert_params(arch.ancestor_spec(), 32)
+  assert row["as_trained_bytes"] - row["folded_bytes"] >= 0.99 * dropped
+  assert row["folded_max_abs_diff"] < 1e-4 and row["folded_p50_us"] > 0
+  assert "| ancestor |" in text
