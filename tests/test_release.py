@@ -60,6 +60,14 @@ def test_released_widths_are_multiples_of_the_default_channel_multiple():
 
 
 @pytest.mark.parametrize("model,entry", FILES, ids=lambda x: x.get("file", x.get("dir")))
+def test_each_file_stores_no_inert_taps(model, entry):
+  """At the release size the 3x3 layers that only see one pixel are stored as 1x1."""
+  from squish_tf.net import arch
+  stored = litert.folded_layers(litert.interpreter(model_content=_blob(model, entry)))
+  assert sorted(stored) == sorted(arch.inert_taps(model["image_size"]))
+
+
+@pytest.mark.parametrize("model,entry", FILES, ids=lambda x: x.get("file", x.get("dir")))
 def test_checksum_size_and_tensor_contract(model, entry):
   blob = _blob(model, entry)
   assert hashlib.sha256(blob).hexdigest() == entry["sha256"]
