@@ -28,8 +28,9 @@ FLAGS = flags.FLAGS
 
 
 def _as_trained(run, records, directory: str) -> list[str]:
-  """Each generation's network as trained, for timing at 224: a run at 32x32 released files
-  folded for 32 (squish_tf.export.litert.release_form), which compute another network there."""
+  """Each generation's network as trained, for timing at 224: a run at 32x32 writes files
+  folded for 32 (squish_tf.export.litert.release_form), which would compute another network
+  at 224."""
   import keras
 
   from squish_tf import files

@@ -21,7 +21,7 @@ def _folded_note(config: dict | None, ancestor: dict) -> str:
   """At a release size that leaves fire6-9 at 1x1 the files store no inert taps: a saving of
   the input size, not of the evolution, which the ratios to 224x224 networks include."""
   size = (config or {}).get("image_size")
-  inert = arch.inert_params(arch.ancestor_spec(), size) if size else 0
+  inert = arch.inert_params(ancestor.get("spec") or arch.ancestor_spec(), size) if size else 0
   if not inert:
     return ""
   full = ancestor["tflite_bytes"] + 4 * inert
