@@ -70,7 +70,7 @@ def folded_layers(interp) -> tuple[str, ...]:
     if op["op_name"] != "CONV_2D" or len(op["inputs"]) < 2:
       continue
     weight = tensors.get(op["inputs"][1])
-    layer = weight and re.search(r"\b(fire\d+_expand3x3)", weight["name"])
+    layer = weight and re.search(r"(fire\d+_expand3x3)", weight["name"])  # also quant_fire6_...
     if layer and tuple(weight["shape"][1:3]) == (1, 1):
       found.append(layer.group(1))
   return tuple(found)

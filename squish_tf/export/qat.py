@@ -18,7 +18,9 @@ from absl import logging
 
 from squish_tf.errors import UserError
 from squish_tf.export import int8 as quantize
+from squish_tf.export import litert
 from squish_tf.legacy import worker
+from squish_tf.net import arch
 from squish_tf.net import model as model_lib
 
 WORKER = "squish_tf.legacy.qat_worker"
@@ -27,8 +29,10 @@ WORKER = "squish_tf.legacy.qat_worker"
 CHECK_IMAGES = 32
 
 
-def _network(model):
-  """(request base, weights, Keras model) of a Keras model or a saved .keras path."""
+def _network(model, masks: dict | None = None):
+  """(request base, weights, Keras model, masks) of a Keras model or a saved .keras path, in
+  the form its files take (`litert.release_form`): at an input size with inert taps, those
+  3x3 layers as the 1x1 layers of their centre taps (`pointwise`), masks cut alike."""
   if isinstance(model, str):
     if not os.path.isfile(model):
       raise UserError(f"{model}: no such .keras model; pass a model saved by squish-train or "
@@ -36,8 +40,13 @@ def _network(model):
     model = keras.saving.load_model(model, compile=False)
   if not isinstance(model, keras.Model):
     raise ValueError(f"expected a Keras model or a .keras path, got {type(model).__name__}")
-  request = {"spec": model_lib.spec_of(model), **model_lib.options_of(model)}
-  return request, model_lib.get_weights(model), model
+  pointwise = arch.inert_taps(model.input_shape[1]) if model_lib.foldable(model) else ()
+  model = litert.release_form(model)
+  if masks is not None:
+    masks = {n: m[1:2, 1:2] if n in pointwise else m for n, m in masks.items()}
+  request = {"spec": model_lib.spec_of(model), **model_lib.options_of(model),
+             "pointwise": list(pointwise)}
+  return request, model_lib.get_weights(model), model, masks
 
 
 def _check_arrays(images, labels, what: str):
@@ -55,7 +64,7 @@ def legacy_predict(model, images: np.ndarray, masks: dict | None = None,
   The worker also refuses a rebuild that differs from `model` on the first images by
   more than `squish_tf.legacy.model.REBUILD_MAX_ABS_DIFF`.
   """
-  request, weights, net = _network(model)
+  request, weights, net, masks = _network(model, masks)
   images = np.asarray(images, np.float32)
   check = images[:CHECK_IMAGES]
   with tempfile.TemporaryDirectory(prefix="squish-qat-") as tmp:
@@ -93,7 +102,7 @@ def run_qat(model, out_path: str, train_images=None, train_labels=None, val_imag
   model before QAT, and its post-training int8 conversion), top1_qat_keras and
   top1_qat_int8 (after QAT), agreement, bytes, masked_nonzero_after_qat, and timings.
   """
-  request, weights, net = _network(model)
+  request, weights, net, masks = _network(model, masks)
   quantize.check_io_dtype(io_dtype)
   if epochs < 1 or batch_size < 1 or learning_rate <= 0:
     raise ValueError(f"QAT needs epochs >= 1, batch_size >= 1, learning_rate > 0; got "

@@ -19,10 +19,13 @@ REBUILD_MAX_ABS_DIFF = 1e-4
 
 
 def squeezenet(spec: dict[str, int], image_size: int, dropout: float = 0.5,
-               head_activation: str = "linear", name: str = "squeezenet_v1_1") -> tf_keras.Model:
-  """The tf_keras twin of `squish_tf.net.model.squeezenet` for `spec` at `image_size`."""
+               head_activation: str = "linear", name: str = "squeezenet_v1_1",
+               pointwise: tuple[str, ...] = ()) -> tf_keras.Model:
+  """The tf_keras twin of `squish_tf.net.model.squeezenet` for `spec` at `image_size`, with
+  the `pointwise` layers 1x1 as in `squish_tf.net.model.folded`."""
   spec = graph.check_options(spec, None, image_size, dropout)
-  return graph.build(tf_keras, spec, image_size, dropout, head_activation, name)
+  return graph.build(tf_keras, spec, image_size, dropout, head_activation, name,
+                     pointwise=tuple(pointwise))
 
 
 def set_weights(model: tf_keras.Model, weights: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
@@ -41,7 +44,7 @@ def rebuild(request: dict, weights: dict, masks: dict | None = None) -> tf_keras
   """The tf_keras network of a worker request (spec and builder options) with the Keras 3
   weights; with masks, dead synapses and the biases of dead filters are zeroed."""
   net = squeezenet(request["spec"], request["image_size"], request["dropout"],
-                   request["head_activation"])
+                   request["head_activation"], pointwise=request.get("pointwise", ()))
   if masks is not None:
     weights = {name: (kernel * masks[name], bias * alive_filters(masks[name]))
                for name, (kernel, bias) in weights.items()}
