@@ -150,17 +150,28 @@ def front_summary(aggregates: list[dict], x_key: str, unit: str, scale: float) -
 
 
 def dominated_generations(aggregates: list[dict], x_key: str) -> list[str]:
-  """Evolution points some other method beats on both axes (means)."""
-  out = []
+  """Evolution points some other method beats on both axes (means), consecutive generations
+  beaten by the same methods as one range ("gens 0-21 by ...")."""
+  runs = []  # [first gen, last gen, beaters, named labels]
   others = [e for e in aggregates if e["method"] != "evolution" and _mean(e, x_key)]
   for e in aggregates:
     if e["method"] != "evolution" or not _mean(e, x_key):
       continue
-    beaters = [o for o in others if _mean(o, x_key) <= _mean(e, x_key)
-               and _mean(o, "top1_test") > _mean(e, "top1_test")]
-    if beaters:
-      out.append(f"{e['label']} by " + ", ".join(sorted({LABELS[o['method']] for o in beaters})))
-  return out
+    beaters = sorted({LABELS[o["method"]] for o in others if _mean(o, x_key) <= _mean(e, x_key)
+                      and _mean(o, "top1_test") > _mean(e, "top1_test")})
+    if not beaters:
+      continue
+    gen = int(e["index"])
+    named = [e["label"]] if "(" in e["label"] else []
+    if runs and runs[-1][1] == gen - 1 and runs[-1][2] == beaters:
+      runs[-1][1] = gen
+      runs[-1][3] += named
+    else:
+      runs.append([gen, gen, beaters, named])
+  return [(f"gen {a}" if a == b else f"gens {a}-{b}")
+          + (f" (with {', '.join(named)})" if named and a != b else
+             f" ({named[0].split('(', 1)[1]}" if named else "")
+          + " by " + " / ".join(beaters) for a, b, beaters, named in runs]
 
 
 def per_seed_rows(result: dict) -> list[list[str]]:

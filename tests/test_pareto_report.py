@@ -71,3 +71,17 @@ def test_a_summary_over_seeds_matched_to_different_generations_says_so():
   assert pareto_report.mixed_generations(same) == ""
   mixed = {"squishednets": {"0": [{"generation": 21}], "1": [{"generation": 17}]}}
   assert "(seed 0: gen 21; seed 1: gen 17)" in pareto_report.mixed_generations(mixed)
+
+
+def test_generations_beaten_by_the_same_methods_read_as_one_range():
+  def agg(method, index, size, top1, label=None):
+    return {"method": method, "index": str(index), "label": label or f"gen {index}",
+            "size_bytes": {"mean": size}, "top1_test": {"mean": top1}}
+  aggregates = [agg("evolution", 0, 1000, 0.70), agg("evolution", 1, 800, 0.71),
+                agg("evolution", 2, 600, 0.72, "gen 2 (SquishedNet-1)"),
+                agg("evolution", 3, 400, 0.80), agg("evolution", 4, 200, 0.75),
+                agg("l1_iterative", 1, 500, 0.78), agg("width", 1, 150, 0.76)]
+  assert pareto_report.dominated_generations(aggregates, "size_bytes") == [
+      "gens 0-2 (with gen 2 (SquishedNet-1)) by L1 filter pruning (iterative) / "
+      "SqueezeNet v1.1 x width",
+      "gen 4 by SqueezeNet v1.1 x width"]
