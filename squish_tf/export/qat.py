@@ -43,7 +43,7 @@ def _network(model, masks: dict | None = None):
   pointwise = arch.inert_taps(model.input_shape[1]) if model_lib.foldable(model) else ()
   model = litert.release_form(model)
   if masks is not None:
-    masks = {n: m[1:2, 1:2] if n in pointwise else m for n, m in masks.items()}
+    masks = {n: model_lib.centre_tap(m) if n in pointwise else m for n, m in masks.items()}
   request = {"spec": model_lib.spec_of(model), **model_lib.options_of(model),
              "pointwise": list(pointwise)}
   return request, model_lib.get_weights(model), model, masks

@@ -125,6 +125,11 @@ def foldable(model) -> bool:
   return bool(inert) and all(model.get_layer(n).kernel_size == (3, 3) for n in inert)
 
 
+def centre_tap(kernel: np.ndarray) -> np.ndarray:
+  """A 3x3 kernel (or its mask) cut to its centre tap, the one under a 1x1 input's pixel."""
+  return kernel[1:2, 1:2]
+
+
 def folded(model: keras.Model) -> keras.Model:
   """The same network at its own input size with its inert taps dropped (`arch.inert_taps`):
   each 3x3 layer that reads a 1x1 input becomes the 1x1 layer of its centre tap. Outputs
@@ -143,6 +148,6 @@ def folded(model: keras.Model) -> keras.Model:
   weights = get_weights(model)
   for name in inert:
     kernel, bias = weights[name]
-    weights[name] = (kernel[1:2, 1:2], bias)  # the centre tap, under the input's only pixel
+    weights[name] = (centre_tap(kernel), bias)
   set_weights(out, weights)
   return out
