@@ -29,7 +29,7 @@ FLAGS = flags.FLAGS
 
 def _as_trained(run, records, directory: str) -> list[str]:
   """Each generation's network as trained, for timing at 224: a run at 32x32 writes files
-  folded for 32 (squish_tf.export.litert.release_form), which would compute another network
+  folded for 32 (squish_tf.net.model.release_form), which would compute another network
   at 224."""
   import keras
 

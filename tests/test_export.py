@@ -8,6 +8,7 @@ only where TensorRT and an NVIDIA GPU exist; elsewhere they skip and say why.
 
 import importlib.util
 import json
+import re
 import os
 import shutil
 import stat
@@ -113,6 +114,11 @@ def test_onnx_matches_keras_on_validation_images(run_dir, onnx_file):
   assert [i.name for i in graph.input] == ["image"]
   assert [o.name for o in graph.output] == ["probabilities"]
   assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+  # Its release form: the expand3x3 layers that only meet zero padding at 32x32 stored 1x1.
+  kernels = {m.group(1): list(i.dims[2:]) for i in graph.initializer
+             if len(i.dims) == 4 and (m := re.search(r"(fire\d+_expand3x3)", i.name))}
+  assert sorted(n for n, hw in kernels.items() if hw == [1, 1]) == list(arch.inert_taps(IMAGE_SIZE))
+  assert all(hw == [3, 3] for n, hw in kernels.items() if n not in arch.inert_taps(IMAGE_SIZE))
   sess = onnx_export.session(out)
   expected = run_dir["net"].predict(run_dir["x"], verbose=0)
   for batch in (1, 7, 64):
@@ -143,9 +149,11 @@ def test_saved_model_signature_round_trip(run_dir, tmp_path):
   assert list(spec) == ["image"] and spec["image"].shape.as_list() == [None, IMAGE_SIZE,
                                                                        IMAGE_SIZE, 3]
   assert list(fn.structured_outputs) == ["probabilities"]
-  weight_bytes = sum(w.numpy().nbytes for w in run_dir["net"].weights)
+  # Each weight of the release form stored once: without the taps that meet only padding.
+  weight_bytes = sum(w.numpy().nbytes for w in model.release_form(run_dir["net"]).weights)
+  assert weight_bytes < 0.6 * sum(w.numpy().nbytes for w in run_dir["net"].weights)
   stored = sum(f.stat().st_size for f in (tmp_path / "sm" / "variables").iterdir())
-  assert weight_bytes <= stored < 1.1 * weight_bytes  # each weight stored once
+  assert weight_bytes <= stored < 1.1 * weight_bytes
   expected = run_dir["net"].predict(run_dir["x"], verbose=0)
   for batch in (1, 5):
     got = fn(image=tf.constant(run_dir["x"][:batch]))["probabilities"].numpy()

@@ -14,6 +14,7 @@ import tensorflow as tf
 from squish_tf.config import INT8_GRANULARITIES as GRANULARITIES
 from squish_tf.errors import UserError
 from squish_tf.export import litert, verify
+from squish_tf.net import model as model_lib
 
 IO_DTYPES = {"int8": tf.int8, "uint8": tf.uint8}
 # GRANULARITIES: per_channel costs each output channel a float32 scale and an int64 zero
@@ -65,7 +66,7 @@ def convert_int8(model, representative_images: np.ndarray, io_dtype: str = "int8
     for image in images:
       yield [image[None]]
 
-  converter = tf.lite.TFLiteConverter.from_keras_model(litert.release_form(model))
+  converter = tf.lite.TFLiteConverter.from_keras_model(model_lib.release_form(model))
   converter.optimizations = [tf.lite.Optimize.DEFAULT]
   converter.representative_dataset = representative
   # Only integer kernels: a float fallback op would make a silently mixed model.

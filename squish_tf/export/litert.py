@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from squish_tf.errors import UserError
 from squish_tf.export import verify
+from squish_tf.net import model as model_lib
 
 # A float32 .tflite of the same graph differs from Keras by float rounding only.
 MAX_ABS_DIFF = 1e-4
@@ -41,28 +42,16 @@ def interpreter(model_content: bytes | None = None, model_path: str | None = Non
 
 def to_tflite(model, fold: bool = True) -> bytes:
   """Float32 TFLite flatbuffer of a Keras model; with `fold`, a SqueezeNet stored without its
-  inert taps (`release_form`)."""
+  inert taps (`squish_tf.net.model.release_form`)."""
   # from_concrete_functions without a trackable object holding the variables yields a
   # weightless file with NaN outputs on TF 2.21; with a tf.Module holding them it works
   # and saves ~0.2 s of ~1 s per conversion: measured, not adopted.
-  model = release_form(model) if fold else model
+  model = model_lib.release_form(model) if fold else model
   return quiet_convert(tf.lite.TFLiteConverter.from_keras_model(model))
 
 
-def release_form(model):
-  """The network a file stores: a Keras 3 SqueezeNet with a fixed input size is folded
-  (`squish_tf.net.model.folded`: the same outputs at that size, without the 3x3 taps that
-  only meet zero padding, 56% of the ancestor's weights at 32x32); any other model as it is.
-  Such a file computes the trained network at its own input size only."""
-  # tf_keras models (the legacy workers) are left as they are: their process holds no Keras 3.
-  if type(model).__module__.split(".")[0] != "keras":
-    return model
-  from squish_tf.net import model as model_lib
-  return model_lib.folded(model) if model_lib.foldable(model) else model
-
-
 def folded_layers(interp) -> tuple[str, ...]:
-  """The fire modules' expand3x3 layers a file stores as 1x1 (`release_form`): the file
+  """The fire modules' expand3x3 layers a file stores as 1x1 (`squish_tf.net.model.release_form`): the file
   computes its network only at sizes where those layers are inert (`arch.inert_taps`)."""
   tensors = {d["index"]: d for d in interp.get_tensor_details()}
   found = []

@@ -13,6 +13,7 @@ import numpy as np
 
 from squish_tf.data import preprocess
 from squish_tf.export import verify
+from squish_tf.net import model as model_lib
 from squish_tf.export.saved_model import (
   INPUT_NAME,
   OUTPUT_NAME,
@@ -31,8 +32,11 @@ FLOAT32 = verify.Tolerance("ONNX conversion", MAX_ABS_DIFF, MIN_AGREEMENT)
 
 
 def to_onnx(keras_model, opset: int = OPSET) -> bytes:
-  """The serialized ONNX model of `keras_model` at its own input size, any batch."""
+  """The serialized ONNX model of `keras_model` at its own input size, any batch, in its
+  release form (`squish_tf.net.model.release_form`): a TensorRT engine built from it
+  neither stores nor multiplies the taps that only meet zero padding."""
   import tf2onnx
+  keras_model = model_lib.release_form(keras_model)
   spec = input_spec(int(keras_model.input_shape[1]))
   proto, _ = tf2onnx.convert.from_function(serving_function(keras_model), input_signature=[spec],
                                            opset=opset)

@@ -18,7 +18,6 @@ from absl import logging
 
 from squish_tf.errors import UserError
 from squish_tf.export import int8 as quantize
-from squish_tf.export import litert
 from squish_tf.legacy import worker
 from squish_tf.net import arch
 from squish_tf.net import model as model_lib
@@ -31,7 +30,7 @@ CHECK_IMAGES = 32
 
 def _network(model, masks: dict | None = None):
   """(request base, weights, Keras model, masks) of a Keras model or a saved .keras path, in
-  the form its files take (`litert.release_form`): at an input size with inert taps, those
+  the form its files take (`squish_tf.net.model.release_form`): at an input size with inert taps, those
   3x3 layers as the 1x1 layers of their centre taps (`pointwise`), masks cut alike."""
   if isinstance(model, str):
     if not os.path.isfile(model):
@@ -41,7 +40,7 @@ def _network(model, masks: dict | None = None):
   if not isinstance(model, keras.Model):
     raise ValueError(f"expected a Keras model or a .keras path, got {type(model).__name__}")
   pointwise = arch.inert_taps(model.input_shape[1]) if model_lib.foldable(model) else ()
-  model = litert.release_form(model)
+  model = model_lib.release_form(model)
   if masks is not None:
     masks = {n: model_lib.centre_tap(m) if n in pointwise else m for n, m in masks.items()}
   request = {"spec": model_lib.spec_of(model), **model_lib.options_of(model),

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from squish_tf import files
 from squish_tf.export import verify
+from squish_tf.net import model as model_lib
 
 SIGNATURE = "serving_default"
 INPUT_NAME = "image"
@@ -34,7 +35,9 @@ def serving_function(keras_model):
 
 
 def write_unchecked(keras_model, out_dir: str) -> None:
-  """Writes the serving SavedModel of `keras_model` to `out_dir` (new or empty)."""
+  """Writes the serving SavedModel of `keras_model` to `out_dir` (new or empty), in its
+  release form (`squish_tf.net.model.release_form`): its input size is fixed anyway."""
+  keras_model = model_lib.release_form(keras_model)
   # A plain tf.Module rather than keras.export.ExportArchive: on Keras 3.15 the
   # archive stores every weight twice (half the file is a second copy).
   serve = serving_function(keras_model)
@@ -55,7 +58,8 @@ def predict(fn, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
 
 
 def export_verified(keras_model, images: np.ndarray, out_dir: str) -> dict:
-  """Writes the SavedModel, checks its signature against Keras on `images`, then keeps it."""
+  """Writes the SavedModel, checks its signature against the Keras model as given (not its
+  release form) on `images`, then keeps it."""
   expected = verify.keras_predict(keras_model, images)
   with files.atomic_dir(out_dir) as tmp:
     write_unchecked(keras_model, tmp)
