@@ -12,6 +12,8 @@ names them, and, matched to its smallest SquishedNet-k (every one with --match=a
 baselines (`--methods`):
   scratch       the same architecture trained from scratch for the evolution's budget
   width         SqueezeNet v1.1 scaled uniformly in width to the same parameter count
+  width_latency the same, scaled to the SquishedNet's latency instead (found by timing side
+                by side, as l1_latency is)
   l1_oneshot    the trained ancestor's weakest filters (L1 norm) removed through the
                 project's surgery in one step to the same parameter count, then fine-tuned
   l1_iterative  the same in one step per generation, fine-tuned after each
@@ -428,45 +430,72 @@ MATCH_SECONDS, MATCH_ROUNDS = 1.0, 10
 MATCH_RANGE = (0.25, 2.0)  # parameter targets searched, as fractions of the SquishedNet's
 
 
-def latency_matched_target(directory: str, run: SeedRun, gen: int, span: list) -> dict:
-  """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
-  `gen`'s float32 file (p50, batch 1, 1 thread, the release size): bisection over the
-  targets in `span` (`match_range`), each candidate's file timed side by side with gen's.
-  Latency depends on the filter counts alone, so each candidate is the ancestor pruned in the
-  same `gen` steps without training between them (one step would keep other counts:
-  peers.l1_prune_in_steps); deleted afterwards."""
+def timed_match(directory: str, run: SeedRun, gen: int, network_of, span, digits=None) -> dict:
+  """The x in `span` at which `network_of(x)` (a Keras network; latency depends on its filter
+  counts alone, so it need not be trained) runs as fast as generation `gen`'s float32 file
+  (p50, batch 1, 1 thread, the release size): bisection, each candidate's file timed side by
+  side with gen's, x rounded to `digits` (None: an integer); the candidate file is deleted
+  afterwards. Returns {"x", "latency_ratio", "timed": {x: candidate / gen's p50}}."""
   from squish_tf import files
   from squish_tf.bench import litert_bench
-  from squish_tf.evolve import genome
   from squish_tf.export import litert
-  from squish_tf.net import arch
-  from squish_tf.net import model as model_lib
   from squish_tf.rundir import RunDir
   reference = RunDir(run.evolution_dir).gen_file(gen, "model.tflite")
-  spec, weights = model_lib.spec_of(run.ancestor), model_lib.get_weights(run.ancestor)
-  masks = genome.full_masks(weights)
   candidate = os.path.join(directory, "candidate.tflite")
   timed = {}
 
-  def ratio(target: float) -> float:
-    target = round(target)
+  def ratio(x: float) -> float:
+    x = round(x, digits)
+    files.write_bytes(candidate, litert.to_tflite(network_of(x)))
+    ref, cand = litert_bench.benchmark([reference, candidate], image_size=run.cfg.image_size,
+                                       threads=1, batch_sizes=(1,), seconds=MATCH_SECONDS,
+                                       rounds=MATCH_ROUNDS)
+    timed[x] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
+    return timed[x]
+
+  x = round(peers.closest(ratio, 1.0, *span, iterations=8), digits)
+  os.remove(candidate)
+  return {"x": x, "latency_ratio": timed[x],
+          "timed": {str(k): v for k, v in sorted(timed.items())}}
+
+
+def latency_matched_target(directory: str, run: SeedRun, gen: int, span: list) -> dict:
+  """The parameter target at which the ancestor, L1-pruned, runs as fast as generation
+  `gen` (`timed_match` over the targets in `span`, `match_range`). Each candidate is the
+  ancestor pruned in the same `gen` steps without training between them (one step would keep
+  other counts: peers.l1_prune_in_steps)."""
+  from squish_tf.evolve import genome
+  from squish_tf.net import arch
+  from squish_tf.net import model as model_lib
+  spec, weights = model_lib.spec_of(run.ancestor), model_lib.get_weights(run.ancestor)
+  masks = genome.full_masks(weights)
+
+  def network_of(target: int):
     squished = peers.l1_prune_in_steps(spec, weights, masks, l1_targets(run, target, gen),
                                        run.head_activation)
     net = model_lib.squeezenet(squished.spec, squished.spec[arch.HEAD],
                                image_size=run.cfg.image_size,
                                head_activation=run.head_activation)
     model_lib.set_weights(net, squished.weights)
-    files.write_bytes(candidate, litert.to_tflite(net))
-    ref, cand = litert_bench.benchmark([reference, candidate], image_size=run.cfg.image_size,
-                                       threads=1, batch_sizes=(1,), seconds=MATCH_SECONDS,
-                                       rounds=MATCH_ROUNDS)
-    timed[target] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
-    return timed[target]
+    return net
 
-  target = round(peers.closest(ratio, 1.0, *span, iterations=8))
-  os.remove(candidate)
-  return {"params_target": target, "latency_ratio": timed[target],
-          "timed": {str(k): v for k, v in sorted(timed.items())}}
+  match = timed_match(directory, run, gen, network_of, span)
+  return {"params_target": match.pop("x"), **match}
+
+
+def latency_matched_width(directory: str, run: SeedRun, gen: int, span: list) -> dict:
+  """The width (alpha, `span`) at which SqueezeNet v1.1 runs as fast as generation `gen`
+  (`timed_match`, alpha to 4 digits)."""
+  from squish_tf.net import model as model_lib
+  classes = run.records[0]["spec"]["conv10"]
+
+  def network_of(alpha: float):
+    return model_lib.squeezenet(peers.width_spec(alpha, classes), classes,
+                                image_size=run.cfg.image_size,
+                                head_activation=run.head_activation)
+
+  match = timed_match(directory, run, gen, network_of, span, digits=4)
+  return {"alpha": match.pop("x"), **match}
 
 
 def match_range(run: SeedRun, gen: int) -> tuple[int, int]:
@@ -531,6 +560,31 @@ def width_pieces(run: SeedRun, plan: Plan):
     yield k, gen, matched, functools.partial(
         squeezenet_piece, run=run, spec=spec, epochs=run.budgets[gen],
         seed=peer_seed(run.seed, "width", k), extra={"alpha": round(alpha, 5)})
+
+
+def width_latency_pieces(run: SeedRun, plan: Plan):
+  """Uniform width matched to the SquishedNet's latency instead of its size: the comparison
+  on the latency front at equal latency, as `width` is on the size front at equal size.
+  Searched from half the size-matched width (narrower is faster) to the ancestor's."""
+  for k, gen in run.matched():
+    _, alpha = peers.matched_width(run.records[gen]["params_total"],
+                                   run.records[0]["spec"]["conv10"])
+    span = [round(alpha / 2, 4), 1.0]
+    matched = {"generation": gen, "latency_of": f"evolution gen {gen}",
+               "epochs": run.budgets[gen], "alpha_range": span}
+    yield k, gen, matched, functools.partial(_width_latency, run=run, gen=gen, span=span,
+                                             epochs=run.budgets[gen],
+                                             seed=peer_seed(run.seed, "width_latency", k))
+
+
+def _width_latency(directory: str, run: SeedRun, gen: int, span: list, epochs: int,
+                   seed: int) -> dict:
+  match = latency_matched_width(directory, run, gen, span)
+  logging.info("seed %d: width matched to gen %d's latency at alpha %s (%s)", run.seed, gen,
+               match["alpha"], match["timed"])
+  spec = peers.width_spec(match["alpha"], run.records[0]["spec"]["conv10"])
+  return squeezenet_piece(directory, run, spec, epochs, seed,
+                          extra={"alpha": match["alpha"], "latency_match": match})
 
 
 def l1_oneshot_pieces(run: SeedRun, plan: Plan):
@@ -628,7 +682,8 @@ def mobilenet_pieces(run: SeedRun, plan: Plan):
         mobilenet_piece, run=run, variant=variant, seed=peer_seed(run.seed, "mobilenet", variant))
 
 
-PIECES = {"scratch": scratch_pieces, "width": width_pieces, "l1_oneshot": l1_oneshot_pieces,
+PIECES = {"scratch": scratch_pieces, "width": width_pieces,
+          "width_latency": width_latency_pieces, "l1_oneshot": l1_oneshot_pieces,
           "l1_iterative": l1_iterative_pieces, "l1_latency": l1_latency_pieces,
           "tfmot": tfmot_pieces, "mobilenet": mobilenet_pieces}
 
@@ -922,8 +977,9 @@ def main(argv):
   if FLAGS.replot:
     replot(plan.results_dir, plan.name)
   elif FLAGS.jobs > 1 and len(plan.seeds) > 1 and not FLAGS.measure_only:
-    if "l1_latency" in plan.methods:
-      logging.warning("l1_latency times its candidates while the other seeds train: its match "
+    if {"l1_latency", "width_latency"} & set(plan.methods):
+      logging.warning("l1_latency and width_latency time their candidates while the other "
+                      "seeds train: their match "
                       "to the SquishedNet's latency is noisier than with --jobs=1")
     run_seeds(plan, sys.argv, FLAGS.jobs)
   else:

@@ -15,10 +15,12 @@ import results  # benchmarks/results.py
 
 # The methods, in the order tables and plots show them.
 
-METHODS = ("evolution", "scratch", "width", "l1_oneshot", "l1_iterative", "l1_latency", "tfmot",
-           "mobilenet")
+METHODS = ("evolution", "scratch", "width", "width_latency", "l1_oneshot", "l1_iterative",
+           "l1_latency", "tfmot", "mobilenet")
 LABELS = {"evolution": "evolution", "scratch": "same architecture from scratch",
-          "width": "SqueezeNet v1.1 x width", "l1_oneshot": "L1 filter pruning (one-shot)",
+          "width": "SqueezeNet v1.1 x width",
+          "width_latency": "SqueezeNet v1.1 x width, matched to latency",
+          "l1_oneshot": "L1 filter pruning (one-shot)",
           "l1_iterative": "L1 filter pruning (iterative)",
           "l1_latency": "L1 filter pruning (iterative), matched to latency",
           "tfmot": "tfmot magnitude pruning",
@@ -299,7 +301,9 @@ def markdown(result: dict) -> str:
       "or recovery epochs; those count too, as do a polished generation's epochs). Matched to "
       "SquishedNet-k of a seed (generation g): `scratch` "
       "(its architecture) and `width` (every filter count x alpha, rounded, alpha by "
-      "bisection to its parameter count) train B_g from scratch; `l1_oneshot` removes the "
+      "bisection to its parameter count) train B_g from scratch, as does `width_latency` (alpha "
+      "by bisection to the SquishedNet's latency, each candidate timed side by side with it, "
+      "as for `l1_latency`); `l1_oneshot` removes the "
       "trained ancestor's weakest filters (L1 norm) in every conv layer but conv10, through "
       "squish_tf's surgery, to its parameter count (fraction by bisection) and fine-tunes "
       "B_g - E; `l1_iterative` does so in g steps of equal ratio, fine-tuning after step i what "

@@ -257,6 +257,41 @@ def test_l1_latency_piece_is_pruned_to_a_timed_target(tmp_path, monkeypatch):
   assert "candidate.tflite" not in os.listdir(directory)
 
 
+def test_width_latency_piece_is_the_width_timed_to_run_as_fast(tmp_path, monkeypatch):
+  """Uniform width matched to a SquishedNet's latency: alpha found by timing candidate widths
+  beside the SquishedNet's file, from half the size-matched width to the ancestor's, then
+  trained as `width` is. The SquishedNet here is SqueezeNet at width 0.5 (what is timed, not
+  how fast, is asserted: timings vary with the machine)."""
+  from squish_tf.export import litert
+  monkeypatch.setattr(pareto, "MATCH_SECONDS", 0.1)
+  spec = arch.ancestor_spec(10)
+  half = peers.width_spec(0.5, 10)
+  records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},
+             {"generation": 1, "params_total": arch.param_count(half), "spec": half,
+              "population": 1}]
+  run = toy_run(tmp_path, records, [{"name": "SquishedNet-1", "generation": 1}], epochs=1,
+                finetune_epochs=1)
+  run.__dict__["ancestor"] = model.squeezenet(image_size=32, seed=0)  # its head's activation
+  os.makedirs(tmp_path / "evolution" / "gen_001")
+  with open(tmp_path / "evolution" / "gen_001" / "model.tflite", "wb") as f:
+    f.write(litert.to_tflite(model.squeezenet(half, image_size=32)))
+  [(k, gen, matched, make)] = list(pareto.width_latency_pieces(run, toy_plan()))
+  _, alpha = peers.matched_width(arch.param_count(half), 10)
+  assert (k, gen, matched["epochs"]) == (1, 1, 2)  # the budget `width` trains
+  assert matched["alpha_range"] == [round(alpha / 2, 4), 1.0]
+  directory = str(tmp_path / "width_latency_1")
+  figures = pareto.piece(directory, matched, make, create=True)
+  match = figures["latency_match"]
+  timed = {float(a): r for a, r in match["timed"].items()}
+  assert len(timed) >= 3 and min(timed) == round(alpha / 2, 4) and max(timed) == 1.0
+  assert figures["alpha"] == match["alpha"] and match["latency_ratio"] == timed[
+      match["alpha"]] == min(timed.values(), key=lambda r: abs(r - 1.0))
+  assert figures["spec"] == peers.width_spec(match["alpha"], 10)
+  assert figures["epochs"] == 2 and 0 <= figures["top1_test"] <= 1
+  assert "model.tflite" in os.listdir(directory)
+  assert "candidate.tflite" not in os.listdir(directory)
+
+
 def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
   spec = arch.ancestor_spec(10)
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec}]
