@@ -117,7 +117,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
 def _bench_at_size(net, tflite_path: str, cfg) -> dict:
   """Batch 1 and 32 at --bench_image_size. The network is fully convolutional: the
   interpreter resizes the file's input, with the same outputs as a file converted at that
-  size, unless the file is folded for its own size (`squish_tf.net.model.release_form`); then the
+  size, unless the file is folded for its own size (`model_lib.release_form`); then the
   network as trained is converted for the timing."""
   as_trained = cfg.bench_image_size != cfg.image_size and model_lib.foldable(net)
   with tempfile.TemporaryDirectory() as tmp:

@@ -51,8 +51,8 @@ def to_tflite(model, fold: bool = True) -> bytes:
 
 
 def folded_layers(interp) -> tuple[str, ...]:
-  """The fire modules' expand3x3 layers a file stores as 1x1 (`squish_tf.net.model.release_form`): the file
-  computes its network only at sizes where those layers are inert (`arch.inert_taps`)."""
+  """The fire modules' expand3x3 layers a file stores as 1x1 (`model_lib.release_form`): the
+  file computes its network only at sizes where those layers are inert (`arch.inert_taps`)."""
   tensors = {d["index"]: d for d in interp.get_tensor_details()}
   found = []
   for op in interp._get_ops_details():  # the only way LiteRT names a conv's filter tensor

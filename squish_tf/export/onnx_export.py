@@ -13,13 +13,13 @@ import numpy as np
 
 from squish_tf.data import preprocess
 from squish_tf.export import verify
-from squish_tf.net import model as model_lib
 from squish_tf.export.saved_model import (
   INPUT_NAME,
   OUTPUT_NAME,
   input_spec,
   serving_function,
 )
+from squish_tf.net import model as model_lib
 
 # opset 17 is read by TensorRT 8.6 to 11 and by onnxruntime; JetPack 6 (TensorRT 10.3)
 # parses opsets 9 to 20.

@@ -30,8 +30,8 @@ CHECK_IMAGES = 32
 
 def _network(model, masks: dict | None = None):
   """(request base, weights, Keras model, masks) of a Keras model or a saved .keras path, in
-  the form its files take (`squish_tf.net.model.release_form`): at an input size with inert taps, those
-  3x3 layers as the 1x1 layers of their centre taps (`pointwise`), masks cut alike."""
+  the form its files take (`model_lib.release_form`): at an input size with inert taps,
+  those 3x3 layers as the 1x1 layers of their centre taps (`pointwise`), masks cut alike."""
   if isinstance(model, str):
     if not os.path.isfile(model):
       raise UserError(f"{model}: no such .keras model; pass a model saved by squish-train or "
