@@ -483,21 +483,6 @@ def latency_matched_target(directory: str, run: SeedRun, gen: int, span: list) -
   return {"params_target": match.pop("x"), **match}
 
 
-def latency_matched_width(directory: str, run: SeedRun, gen: int, span: list) -> dict:
-  """The width (alpha, `span`) at which SqueezeNet v1.1 runs as fast as generation `gen`
-  (`timed_match`, alpha to 4 digits)."""
-  from squish_tf.net import model as model_lib
-  classes = run.records[0]["spec"]["conv10"]
-
-  def network_of(alpha: float):
-    return model_lib.squeezenet(peers.width_spec(alpha, classes), classes,
-                                image_size=run.cfg.image_size,
-                                head_activation=run.head_activation)
-
-  match = timed_match(directory, run, gen, network_of, span, digits=4)
-  return {"alpha": match.pop("x"), **match}
-
-
 def match_range(run: SeedRun, gen: int) -> tuple[int, int]:
   """The parameter targets the latency search spans: a quarter to twice the generation's
   (never more than the ancestor's). Above its size too: iterative L1 with fewer MACs can be
@@ -579,12 +564,22 @@ def width_latency_pieces(run: SeedRun, plan: Plan):
 
 def _width_latency(directory: str, run: SeedRun, gen: int, span: list, epochs: int,
                    seed: int) -> dict:
-  match = latency_matched_width(directory, run, gen, span)
+  """The width (alpha in `span`, 4 digits) at which SqueezeNet v1.1 runs as fast as
+  generation `gen` (`timed_match`), trained as `width` is."""
+  from squish_tf.net import model as model_lib
+  classes = run.records[0]["spec"]["conv10"]
+
+  def network_of(alpha: float):
+    return model_lib.squeezenet(peers.width_spec(alpha, classes), classes,
+                                image_size=run.cfg.image_size,
+                                head_activation=run.head_activation)
+
+  match = timed_match(directory, run, gen, network_of, span, digits=4)
+  match = {"alpha": match.pop("x"), **match}
   logging.info("seed %d: width matched to gen %d's latency at alpha %s (%s)", run.seed, gen,
                match["alpha"], match["timed"])
-  spec = peers.width_spec(match["alpha"], run.records[0]["spec"]["conv10"])
-  return squeezenet_piece(directory, run, spec, epochs, seed,
-                          extra={"alpha": match["alpha"], "latency_match": match})
+  return squeezenet_piece(directory, run, peers.width_spec(match["alpha"], classes), epochs,
+                          seed, extra={"alpha": match["alpha"], "latency_match": match})
 
 
 def l1_oneshot_pieces(run: SeedRun, plan: Plan):
@@ -979,8 +974,8 @@ def main(argv):
   elif FLAGS.jobs > 1 and len(plan.seeds) > 1 and not FLAGS.measure_only:
     if {"l1_latency", "width_latency"} & set(plan.methods):
       logging.warning("l1_latency and width_latency time their candidates while the other "
-                      "seeds train: their match "
-                      "to the SquishedNet's latency is noisier than with --jobs=1")
+                      "seeds train: their match to the SquishedNet's latency is noisier than "
+                      "with --jobs=1")
     run_seeds(plan, sys.argv, FLAGS.jobs)
   else:
     run(plan, measure_only=FLAGS.measure_only)
