@@ -88,6 +88,7 @@ class EvolveConfig(TrainConfig):
   target_latency_ms: float | None = None  # ... this fast (batch 1, 1 thread, release size)
   target_macs: float | None = None  # ... with at most this many MACs at the release size
   target_int8_kb: float | None = None  # ... whose int8 .tflite is this small (needs int8)
+  stall_generations: int = 0  # stop after this many generations bred nothing smaller (0: off)
   distill: float = 0.0  # weight of distillation from the parent in fine-tuning (0: off)
   distill_temperature: float = 2.0
   warmup_epochs: float = 0.0  # linear learning-rate warmup before the cosine decay
@@ -144,9 +145,10 @@ class EvolveConfig(TrainConfig):
                        f"got {self.int8_granularity!r}")
     if self.strategy not in ("default", "mirrored"):
       raise UserError(f"--strategy must be default or mirrored, got {self.strategy!r}")
-    if self.recovery_epochs < 0 or self.polish_epochs < 0:
-      raise UserError(f"--recovery_epochs and --polish_epochs must be >= 0 (0: off), got "
-                      f"{self.recovery_epochs}, {self.polish_epochs}")
+    if self.recovery_epochs < 0 or self.polish_epochs < 0 or self.stall_generations < 0:
+      raise UserError(f"--recovery_epochs, --polish_epochs and --stall_generations must be >= 0 "
+                      f"(0: off), got {self.recovery_epochs}, {self.polish_epochs}, "
+                      f"{self.stall_generations}")
     if self.finetune_epochs < 1:
       raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
 

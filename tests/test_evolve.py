@@ -425,6 +425,22 @@ def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp
     config.EvolveConfig(polish_epochs=-1)
 
 
+def test_a_stall_ends_the_run_and_a_resume_with_more_patience_goes_on(reference_run, tmp_path):
+  # A channel multiple above every layer's width leaves each layer at its parent's count: every
+  # offspring has its parent's filter counts, as at the floor of a long run.
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  base = {**TINY, "ancestor": ancestor, "int8": False, "channel_multiple": 512, "generations": 4}
+  workdir = str(tmp_path / "run")
+  records = evolve.run(config.EvolveConfig(**base, stall_generations=1), workdir)
+  assert [r["generation"] for r in records] == [0, 1]
+  assert records[1]["spec"] == records[0]["spec"]
+  state = json.load(open(os.path.join(workdir, "state.json")))
+  assert state["stall"] and "--stall_generations" in state["stopped"], state
+  records = evolve.run(config.EvolveConfig(**base, stall_generations=2), workdir, resume=True)
+  assert [r["generation"] for r in records] == [0, 1, 2]
+  assert "2 generation(s) in a row" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
+
+
 def test_offspring_labels_name_the_milder_level_instead_of_counting_past_the_population():
   assert [evolve.offspring_label(i, 2) for i in range(6)] == [
       "offspring 1/2", "offspring 2/2", "offspring 1/2 (milder level 1)",

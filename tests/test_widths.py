@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from squish_tf.evolve import genome, masking, selection, widths
-from squish_tf.evolve.loop import first_level, floor_for, milder, target_reached
+from squish_tf.evolve.loop import first_level, floor_for, milder, stalled, target_reached
 from squish_tf import config
+from squish_tf.errors import UserError
 from squish_tf.net import arch, model
 
 
@@ -117,6 +118,18 @@ def test_floors_milder_factors_and_targets():
   assert target_reached(record, cfg) is None
   assert "target_macs" in target_reached({**record, "macs_release": 1.5e6}, cfg)
   assert "target_size_kb" in target_reached({**record, "tflite_bytes": 400_000}, cfg)
+
+
+def test_a_stall_is_that_many_bred_generations_with_their_predecessors_filter_counts():
+  small, smaller = arch.ancestor_spec(10), {**arch.ancestor_spec(10), "conv1": 56}
+  bred = [{"generation": g, "spec": spec}
+          for g, spec in enumerate([small, smaller, smaller, smaller])]
+  assert stalled(bred, config.EvolveConfig()) is None  # off by default
+  assert "than generation 1" in stalled(bred, config.EvolveConfig(stall_generations=2))
+  assert stalled(bred, config.EvolveConfig(stall_generations=3)) is None  # gen 1 shrank
+  assert stalled(bred[:2], config.EvolveConfig(stall_generations=1)) is None
+  with pytest.raises(UserError, match="stall_generations"):
+    config.EvolveConfig(stall_generations=-1)
 
 
 def test_adaptive_first_level_reads_new_and_old_records():

@@ -113,6 +113,10 @@ def define_flags() -> None:
   flags.DEFINE_integer("polish_epochs", d.polish_epochs, "When the run ends, its last "
                        "generation trains this many epochs more and is written as one more "
                        "generation (0: off).", lower_bound=0)
+  flags.DEFINE_integer("stall_generations", d.stall_generations, "End the run when this many "
+                       "generations in a row bred no smaller network (the same filter counts: "
+                       "at the channel multiple's floor each is only more fine-tuning; 0: off).",
+                       lower_bound=0)
   flags.DEFINE_bool("resume", False, "Continue the run in --workdir from its last finished "
                     "generation.")
 
@@ -140,6 +144,7 @@ def main(argv):
       recovery_epochs=FLAGS.recovery_epochs, polish_epochs=FLAGS.polish_epochs,
       target_size_kb=FLAGS.target_size_kb, target_latency_ms=FLAGS.target_latency_ms,
       target_macs=FLAGS.target_macs, target_int8_kb=FLAGS.target_int8_kb,
+      stall_generations=FLAGS.stall_generations,
       distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels)

@@ -35,7 +35,8 @@ from squish_tf.train import distribute, provenance
 
 # Settings a resumed run may change without changing what the finished generations computed.
 RESUMABLE_CHANGES = ("generations", "threads", "strategy", "target_size_kb",
-                     "target_latency_ms", "target_macs", "target_int8_kb", "polish_epochs")
+                     "target_latency_ms", "target_macs", "target_int8_kb", "polish_epochs",
+                     "stall_generations")
 VERIFY_IMAGES = 64
 BENCH_SECONDS = 0.5  # per batch size at --bench_image_size; benchmarks/ measures side by side
 # Latency at the release size, batch 1: thousands of runs per round at small sizes, so the
@@ -226,6 +227,19 @@ def target_reached(record: dict, cfg) -> str | None:
   return None
 
 
+def stalled(bred: list[dict], cfg) -> str | None:
+  """Why the run should end for --stall_generations, in words, or None: the last
+  `stall_generations` bred generations all have the filter counts of the one before them.
+  At the channel multiple's floor a draw's deaths round back up, and each such generation is
+  only more fine-tuning of the same network."""
+  n = cfg.stall_generations
+  if not n or len(bred) <= n or any(r["spec"] != bred[-n - 1]["spec"] for r in bred[-n:]):
+    return None
+  return (f"{n} generation(s) in a row bred nothing smaller than generation "
+          f"{bred[-n - 1]['generation']} (the same filter counts); to go on, resume with a larger "
+          f"--stall_generations (0: off), a smaller --channel_multiple or a smaller --r_clu")
+
+
 def _kb(n_bytes):
   return None if n_bytes is None else n_bytes / 1e3
 
@@ -363,6 +377,8 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   bred = [r for r in records if not r.get("polish")]
   if state.get("target") and not target_reached(bred[-1], cfg):
     state = {}  # resumed with a target further away: the run goes on
+  if state.get("stall") and not stalled(bred, cfg):
+    state = {}  # resumed with more patience, or none: the run goes on
   if state.get("stopped") and resume:
     logging.info("this run stopped at generation %s: %s", state.get("generation"),
                  state["stopped"])
@@ -397,13 +413,15 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
         ds, test, cfg, clock)
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
-    reached = target_reached(record, cfg)
-    if reached:
-      state = {"stopped": reached, "generation": generation, "target": True}
-      rundir.write_state(state)
-      logging.info("generation %d: %s; the run ends here", generation, reached)
     records.append(record)
     last = record
+    bred.append(record)
+    reached, stall = target_reached(record, cfg), stalled(bred, cfg)
+    if reached or stall:
+      state = {"stopped": reached or stall, "generation": generation,
+               "target" if reached else "stall": True}
+      rundir.write_state(state)
+      logging.info("generation %d: %s; the run ends here", generation, state["stopped"])
   if cfg.polish_epochs and len(records) > 1 and not records[-1].get("polish"):
     _polish(cfg, executor, rundir, parent, parent_masks, records[-1]["generation"] + 1, ds, test)
   return rundir.records()  # as written: what a resumed or reported run reads
