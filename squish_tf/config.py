@@ -145,10 +145,9 @@ class EvolveConfig(TrainConfig):
                        f"got {self.int8_granularity!r}")
     if self.strategy not in ("default", "mirrored"):
       raise UserError(f"--strategy must be default or mirrored, got {self.strategy!r}")
-    if self.recovery_epochs < 0 or self.polish_epochs < 0 or self.stall_generations < 0:
-      raise UserError(f"--recovery_epochs, --polish_epochs and --stall_generations must be >= 0 "
-                      f"(0: off), got {self.recovery_epochs}, {self.polish_epochs}, "
-                      f"{self.stall_generations}")
+    for name in ("recovery_epochs", "polish_epochs", "stall_generations"):
+      if getattr(self, name) < 0:
+        raise UserError(f"--{name} must be >= 0 (0: off), got {getattr(self, name)}")
     if self.finetune_epochs < 1:
       raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
 

@@ -390,7 +390,7 @@ def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(referenc
              for k in below["weights"])
   for name in arch.CONV_LAYERS:  # its dead synapses stayed dead through the extra epochs
     assert not np.any(below["weights"][name][0][below["masks"][name] == 0]), name
-  with pytest.raises(UserError, match="--recovery_epochs and --polish_epochs must be >= 0"):
+  with pytest.raises(UserError, match="--recovery_epochs must be >= 0"):
     config.EvolveConfig(recovery_epochs=-1)
 
 

@@ -128,7 +128,7 @@ def test_a_stall_is_that_many_bred_generations_with_their_predecessors_filter_co
   assert "than generation 1" in stalled(bred, config.EvolveConfig(stall_generations=2))
   assert stalled(bred, config.EvolveConfig(stall_generations=3)) is None  # gen 1 shrank
   assert stalled(bred[:2], config.EvolveConfig(stall_generations=1)) is None
-  with pytest.raises(UserError, match="stall_generations"):
+  with pytest.raises(UserError, match="--stall_generations must be >= 0"):
     config.EvolveConfig(stall_generations=-1)
 
 
