@@ -438,7 +438,8 @@ def test_a_stall_ends_the_run_and_a_resume_with_more_patience_goes_on(reference_
   assert state["stall"] and "--stall_generations" in state["stopped"], state
   records = evolve.run(config.EvolveConfig(**base, stall_generations=2), workdir, resume=True)
   assert [r["generation"] for r in records] == [0, 1, 2]
-  assert "2 generation(s) in a row" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
+  state = json.load(open(os.path.join(workdir, "state.json")))
+  assert "2 generation(s) in a row" in state["stopped"], state
 
 
 def test_offspring_labels_name_the_milder_level_instead_of_counting_past_the_population():

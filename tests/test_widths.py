@@ -121,9 +121,9 @@ def test_floors_milder_factors_and_targets():
 
 
 def test_a_stall_is_that_many_bred_generations_with_their_predecessors_filter_counts():
-  small, smaller = arch.ancestor_spec(10), {**arch.ancestor_spec(10), "conv1": 56}
+  ancestor, smaller = arch.ancestor_spec(10), {**arch.ancestor_spec(10), "conv1": 56}
   bred = [{"generation": g, "spec": spec}
-          for g, spec in enumerate([small, smaller, smaller, smaller])]
+          for g, spec in enumerate([ancestor, smaller, smaller, smaller])]
   assert stalled(bred, config.EvolveConfig()) is None  # off by default
   assert "than generation 1" in stalled(bred, config.EvolveConfig(stall_generations=2))
   assert stalled(bred, config.EvolveConfig(stall_generations=3)) is None  # gen 1 shrank
