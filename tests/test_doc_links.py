@@ -4,6 +4,7 @@ The README links into the experiment log (benchmarks/results/README.md) and the 
 anchors; a renamed heading or a moved section would otherwise break them silently.
 """
 
+import functools
 import glob
 import os
 import re
@@ -20,9 +21,10 @@ def slug(heading: str) -> str:
   return text.replace(" ", "-")
 
 
-def anchors(path: str) -> set:
+@functools.cache  # one read per file, however many links point into it
+def anchors(path: str) -> frozenset:
   with open(path, encoding="utf-8") as f:
-    return {slug(line.lstrip("#")) for line in f if line.startswith("#")}
+    return frozenset(slug(line.lstrip("#")) for line in f if line.startswith("#"))
 
 
 def markdown_files():

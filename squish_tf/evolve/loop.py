@@ -385,14 +385,13 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   floor = floor_for(cfg, records[0]["top1_val"])
   representative = functools.cache(lambda: _representative(ds))  # for --objective=int8_size
   parent, parent_masks = _load_generation(rundir, done[-1])
-  last = bred[-1]
   for generation in range(done[-1] + 1, cfg.generations + 1):
     if state.get("stopped"):
       break
     logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")
-    level = first_level(cfg, last)
+    level = first_level(cfg, bred[-1])
     best, results, factors, retries, clock = _offspring(cfg, executor, parent, parent_masks,
                                                         generation, floor, representative,
                                                         level)
@@ -414,7 +413,6 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
     _log_generation(record, cfg)
     parent, parent_masks = net, best["masks"]
     records.append(record)
-    last = record
     bred.append(record)
     reached, stall = target_reached(record, cfg), stalled(bred, cfg)
     if reached or stall:
