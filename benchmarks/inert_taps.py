@@ -32,6 +32,8 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
+  from squish_tf.cli import common
+  common.start_tensorflow()
   import keras
   import numpy as np
 

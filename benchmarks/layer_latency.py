@@ -83,6 +83,8 @@ def _cell(change: dict | None) -> str:
 
 def main(argv):
   del argv
+  from squish_tf.cli import common
+  common.start_tensorflow()
   import keras
 
   from squish_tf import files

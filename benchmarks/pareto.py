@@ -969,6 +969,8 @@ def main(argv):
   del argv  # absl keeps only what is not a flag; the command line is recorded whole
   FLAGS = flags.FLAGS
   plan = plan_from_flags(sys.argv)
+  from squish_tf.cli import common
+  common.start_tensorflow()  # after the flags are checked: a mistake is told at once
   if FLAGS.replot:
     replot(plan.results_dir, plan.name)
   elif FLAGS.jobs > 1 and len(plan.seeds) > 1 and not FLAGS.measure_only:

@@ -2,6 +2,8 @@
 nothing else on stderr (no TensorFlow start-up lines above it)."""
 
 import importlib.util
+import subprocess
+import sys
 
 import pytest
 
@@ -73,3 +75,29 @@ def test_a_seed_out_of_range_names_the_flag(cli, tmp_path, flag):
 def test_resume_of_a_missing_workdir_creates_nothing(cli, tmp_path):
   assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/none", "--resume"), "does not exist")
   assert not (tmp_path / "none").exists()
+
+
+# Runs an entry point in this process's Python and says on stdout whether TensorFlow was
+# imported by the time it exited (start-up muting hides it from -X importtime).
+PROBE = """
+import atexit, sys
+atexit.register(lambda: print("tensorflow imported:", "tensorflow" in sys.modules))
+import runpy
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("module,args,word", [
+    ("evolve", ["--r_clu=2"], "--r_clu"),
+    ("train", ["--learning_rate=0"], "--learning_rate"),
+    ("export", ["--format=onnx", "--out=m.onnx", "--batch_sizes=one"], "--batch_sizes"),
+    ("report", ["--workdir=/nonexistent/run"], "does not exist"),
+])
+def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word):
+  """Checked before TensorFlow is imported: the one line comes at once, not ~8 s later."""
+  proc = subprocess.run(
+      [sys.executable, "-c", PROBE, f"squish_tf.cli.{module}", f"--workdir={tmp_path}/run",
+       *args], capture_output=True, text=True, timeout=120)
+  assert_one_line_error(proc, word)
+  assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout

@@ -19,6 +19,7 @@ def define_flags() -> None:
 def main(argv):
   import json
 
+  common.start_tensorflow()
   from squish_tf import files
   from squish_tf.bench import any_model, litert_bench
   results = any_model.benchmark(argv[1:], image_size=FLAGS.image_size or None,

@@ -1,9 +1,11 @@
 """What every entry point shares: flags with the same names everywhere (defined only when an
 entry point asks), quiet library logs, and one line for a user's mistake.
 
-An entry point defines its flags, then `run(main)`: `main` reads the flags and calls one
-library function. A `UserError` prints `error: <problem and fix>` and exits 2; any other
-exception is a bug and keeps its traceback.
+An entry point defines its flags, then `run(main)`: `main` reads and checks the flags, calls
+`start_tensorflow()`, then one library function. Checking first makes a mistake in a flag's
+value a one-line error in a fraction of a second instead of after TensorFlow's start (about
+8 s on a 2-core machine). A `UserError` prints `error: <problem and fix>` and exits 2; any
+other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ def exit_on_user_error(main):
   return wrapper
 
 
+def start_tensorflow() -> None:
+  """Imports TensorFlow with its start-up lines muted: `main` calls it once its flags are
+  checked, before it imports anything that imports TensorFlow."""
+  logs.start_tensorflow_quietly()
+
+
 def run(main) -> None:
   """Runs an absl `main` with quiet library logs; user errors print one line and exit 2."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
@@ -55,7 +63,6 @@ def run(main) -> None:
 
   def quiet_main(argv):
     logs.quiet_libraries()
-    logs.start_tensorflow_quietly()
     return main(argv)
 
   app.run(exit_on_user_error(quiet_main))

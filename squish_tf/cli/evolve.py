@@ -148,6 +148,7 @@ def main(argv):
       distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels)
+  common.start_tensorflow()
   from squish_tf.evolve import executors, loop
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
                                cpus_per_task=FLAGS.cpus_per_offspring,

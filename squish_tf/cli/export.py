@@ -54,6 +54,7 @@ def main(argv):
   except ValueError:
     raise UserError(f"--batch_sizes must be integers like 1,32, got {FLAGS.batch_sizes}"
                     ) from None
+  common.start_tensorflow()
   from squish_tf.export import generation
   r = generation.export(FLAGS.workdir, FLAGS.format, FLAGS.out, FLAGS.generation, FLAGS.model,
              FLAGS.precision, batch_sizes, FLAGS.verify_images, FLAGS.io_dtype, FLAGS.qat_epochs,

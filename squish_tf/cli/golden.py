@@ -20,6 +20,7 @@ def main(argv):
   del argv
   import os
 
+  common.start_tensorflow()
   from squish_tf.report import golden
   model_dir = FLAGS.model_dir or golden.default_model_dir(FLAGS.tflite_dir, FLAGS.model)
   images = golden.sample_images(release_dir=os.path.dirname(os.path.normpath(model_dir)))

@@ -25,10 +25,11 @@ def main(argv):
   import os
 
   from squish_tf.errors import UserError
-  from squish_tf.report import run_report
   if not os.path.isdir(FLAGS.workdir):
     raise UserError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run "
                     f"directory")
+  common.start_tensorflow()
+  from squish_tf.report import run_report
   out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop,
                                 FLAGS.max_models, FLAGS.out)
   print(out["table"])

@@ -21,6 +21,7 @@ def main(argv):
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
+  common.start_tensorflow()
   from squish_tf.train import job
   summary = job.train_and_evaluate(cfg, FLAGS.workdir, overwrite=FLAGS.overwrite)
   print(f"validation top-1 {summary['top1_val']:.4f} | test top-1 Keras "
