@@ -113,6 +113,9 @@ class EvolveConfig(TrainConfig):
     if self.selection not in SELECTIONS or self.objective not in OBJECTIVES:
       raise UserError(f"--selection must be one of {', '.join(SELECTIONS)} and --objective one "
                       f"of {', '.join(OBJECTIVES)}, got {self.selection!r}, {self.objective!r}")
+    if not 0.0 <= self.selection_tolerance <= 1.0:
+      raise UserError(f"--selection_tolerance must be in [0, 1] (validation top-1 below the best "
+                      f"offspring's, e.g. 0.005), got {self.selection_tolerance}")
     if (self.channel_multiple < 1 or self.squeeze_multiple < 0 or self.milder_retries < 0
         or self.augment_pixels < 0):
       raise UserError(f"--channel_multiple must be >= 1, --squeeze_multiple, --milder_retries "

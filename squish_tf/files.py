@@ -30,6 +30,8 @@ def _umask() -> int:
 @contextlib.contextmanager
 def atomic_path(path: str):
   """Yields a temporary path beside `path`; renames it over `path` only on success."""
+  if os.path.isdir(path):
+    raise UserError(f"{path} is a directory; give the path of a file to write")
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   suffix = os.path.splitext(path)[1]  # keep the extension: Keras checks it on save
@@ -87,6 +89,14 @@ def write_json(path: str, obj) -> None:
 def read_json(path: str):
   with open(path, encoding="utf-8") as f:
     return json.load(f)
+
+
+def read_json_or_say(path: str, fix: str):
+  """read_json; a damaged file is a UserError naming it and `fix`."""
+  try:
+    return read_json(path)
+  except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    raise UserError(f"{path} is damaged (not valid JSON: {e}); {fix}") from None
 
 
 def write_jsonl(path: str, records: list[dict]) -> None:

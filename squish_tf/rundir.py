@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import re
 import shutil
@@ -43,7 +42,7 @@ GEN_METRICS = "metrics.json"
 # record an int8 file.
 GEN_FILES = ("model.keras", "model.keras.json", "masks.npz", "spec.json", "model.tflite",
              "model.tflite.json", GEN_METRICS)
-_GEN_DIR = re.compile(r"^gen_(\d{3})$")
+_GEN_DIR = re.compile(r"^gen_(\d{3}|[1-9]\d{3,})$")  # gen_999, then gen_1000
 
 
 class RunDir:
@@ -63,8 +62,8 @@ class RunDir:
 
   def finished_generations(self, holding: str = GEN_METRICS) -> list[int]:
     """Generations whose directory is complete (renamed from .partial) and holds `holding`."""
-    found = glob.glob(os.path.join(glob.escape(self.path), "gen_[0-9][0-9][0-9]", holding))
-    return sorted(int(os.path.basename(os.path.dirname(p))[4:]) for p in found)
+    return [g for g in self.generation_dirs()
+            if os.path.exists(os.path.join(self.gen_dir(g), holding))]
 
   def generation_dirs(self) -> list[int]:
     """Every gen_NNN directory, finished or damaged (not the .partial ones)."""
@@ -79,11 +78,7 @@ class RunDir:
 
   def read_json(self, path: str):
     """A JSON file of the run; a damaged one is a UserError naming it."""
-    try:
-      return files.read_json(path)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-      raise UserError(f"{path} is damaged (not valid JSON: {e}); {self._recovery(path)}"
-                      ) from None
+    return files.read_json_or_say(path, self._recovery(path))
 
   def read_config(self) -> dict | None:
     """config.json as a dict, None when there is none."""
@@ -98,8 +93,10 @@ class RunDir:
     if match:
       return (f"remove {os.path.dirname(path)} and every later gen_* directory, then rerun "
               f"with --resume to compute them again")
-    if os.path.basename(path) == CONFIG:
+    if os.path.basename(path) in (CONFIG, LABELS):
       return "restore it, or start a new --workdir"
+    if os.path.basename(path) == STATE:
+      return "remove it (the run is then no longer marked as stopped early)"
     return "remove it; it is rebuilt from the generations"
 
   def check(self) -> None:
@@ -114,6 +111,16 @@ class RunDir:
                         f"{self._recovery(self.gen_file(expected, GEN_METRICS))}")
       self.check_generation(g)
 
+  def require(self, *names: str) -> None:
+    """Raises a UserError naming the first of these run files that is missing."""
+    for name in names:
+      if not os.path.isfile(self.file(name)):
+        raise UserError(f"{self.file(name)} is missing; {self._recovery(self.file(name))}")
+
+  def check_model(self, g: int) -> None:
+    """Raises a UserError if generation g's model.keras does not read back whole."""
+    _check_zip(self.gen_file(g, "model.keras"), self._recovery)
+
   def check_generation(self, g: int) -> None:
     for name in GEN_FILES:
       if not os.path.isfile(self.gen_file(g, name)):
@@ -122,7 +129,7 @@ class RunDir:
     record = self.read_json(self.gen_file(g, GEN_METRICS))
     spec = self.read_json(self.gen_file(g, "spec.json"))
     self.read_json(self.gen_file(g, "model.keras.json"))
-    _check_zip(self.gen_file(g, "model.keras"), self._recovery)
+    self.check_model(g)
     _check_masks(self.gen_file(g, "masks.npz"), spec, self._recovery)
     tflites = ["model.tflite"] + (["model_int8.tflite"] if record.get("tflite_int8_bytes")
                                   else [])
@@ -138,7 +145,7 @@ class RunDir:
 
   def read_state(self) -> dict:
     path = self.file(STATE)
-    return files.read_json(path) if os.path.exists(path) else {}
+    return self.read_json(path) if os.path.exists(path) else {}
 
   def write_state(self, state: dict) -> None:
     files.write_json(self.file(STATE), state)

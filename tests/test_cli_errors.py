@@ -34,6 +34,8 @@ def test_invalid_flag_values(cli, tmp_path):
   assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/c", "--accuracy_floor=2"),
                         "accuracy_floor")
   assert_one_line_error(cli("train", f"--workdir={tmp_path}/d", "--image_size=16"), "image_size")
+  assert_one_line_error(cli("evolve", f"--workdir={tmp_path}/e", "--selection=tradeoff",
+                            "--selection_tolerance=-0.01"), "--selection_tolerance", "[0, 1]")
 
 
 def test_resume_with_nothing_and_unwritable_workdir(cli, tmp_path):

@@ -488,3 +488,16 @@ def test_missing_idx_files_name_both_ways_to_get_them(tmp_path, monkeypatch):
   _one_line_error(e, "apt-get install dataset-fashion-mnist", "--data_dir",
                   "TFDS could not provide them", "offline")
   assert not (tmp_path / "empty").exists()
+
+
+def test_missing_idx_files_of_a_set_without_a_package_name_the_data_dir_flag(tmp_path):
+  with pytest.raises(UserError) as e:
+    data.load_raw("mnist:300", data_dir=str(tmp_path / "nodata"))
+  _one_line_error(e, "mnist's four IDX files are not in --data_dir (")
+
+
+def test_an_unknown_version_of_a_tfds_set_is_one_line(tmp_path):
+  from squish_tf.data import tfds_source
+  with pytest.raises(UserError) as e:
+    tfds_source.load("mnist:9.9.9", data_dir=str(tmp_path))
+  _one_line_error(e, "unknown data set 'mnist:9.9.9'")

@@ -73,6 +73,20 @@ def test_two_tiny_generations_record_everything(reference_run):
     assert masks_of(workdir, 2)[name].sum() <= masks_of(workdir, 1)[name].sum()
 
 
+@pytest.mark.parametrize("damage,named", [("config.json", "config.json is missing"),
+                                          ("labels.txt", "labels.txt is missing"),
+                                          ("state.json", "state.json is damaged")])
+def test_the_report_names_a_missing_or_damaged_run_file(reference_run, tmp_path, damage, named):
+  workdir = _copy(reference_run, tmp_path)
+  if damage == "state.json":
+    open(os.path.join(workdir, damage), "w").write('{"stopped": "cut sh')
+  else:
+    os.remove(os.path.join(workdir, damage))
+  with pytest.raises(UserError) as e:
+    run_report.write_report(workdir, out_dir=str(tmp_path / "out"))
+  assert named in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
 def test_report_table_plots_and_release(reference_run, tmp_path):
   workdir, records = reference_run
   out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0)
@@ -442,6 +456,38 @@ def test_a_stall_ends_the_run_and_a_resume_with_more_patience_goes_on(reference_
   assert "2 generation(s) in a row" in state["stopped"], state
 
 
+def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_message(
+    reference_run, tmp_path):
+  """NoInputForClass is the factors' doing and the same at every resume: a milder level is
+  drawn; when every level fails so, the run stops, keeping what it finished."""
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1})
+  from squish_tf.evolve import executors
+  no_input = "NoInputForClass: 8 draws each left classes [3] reading nothing"
+  def cut_off_below(level):  # offspring drawn harsher than `level` fail as a draw would
+    def executor(fn, arg_lists):
+      harsh = [args for args in arg_lists if args[5] < level * cfg.population]
+      kept = evolve.local_map(fn, arg_lists[len(harsh):])
+      return [executors.failed_result(a, no_input) for a in harsh] + kept
+    return executor
+  records = evolve.run(cfg, str(tmp_path / "milder"), executor=cut_off_below(1))
+  assert [r["generation"] for r in records] == [0, 1] and records[1]["milder_retries"] == 1
+  records = evolve.run(cfg, str(tmp_path / "never"), executor=cut_off_below(99))
+  assert [r["generation"] for r in records] == [0]
+  state = json.load(open(tmp_path / "never" / "state.json"))
+  assert "no input from the image" in state["stopped"] and "--r_syn" in state["stopped"]
+
+
+def test_generations_from_1000_on_are_found(tmp_path):
+  run = RunDir(str(tmp_path))
+  for g in (998, 999, 1000, 1001):
+    os.makedirs(run.gen_dir(g))
+    open(os.path.join(run.gen_dir(g), "metrics.json"), "w").write("{}")
+  os.makedirs(tmp_path / "gen_0005")  # not a name the run writes
+  assert run.gen_dir(1000).endswith("gen_1000")
+  assert run.finished_generations() == run.generation_dirs() == [998, 999, 1000, 1001]
+
+
 def test_offspring_labels_name_the_milder_level_instead_of_counting_past_the_population():
   assert [evolve.offspring_label(i, 2) for i in range(6)] == [
       "offspring 1/2", "offspring 2/2", "offspring 1/2 (milder level 1)",
@@ -458,6 +504,8 @@ def test_a_target_ends_the_run_and_a_resume_with_another_goes_on(reference_run, 
   assert "target_size_kb" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
   records = evolve.run(config.EvolveConfig(**base, target_size_kb=1.0), workdir, resume=True)
   assert [r["generation"] for r in records] == [0, 1, 2]
+  # it ended at --generations: state.json no longer says it stopped (the report reads it)
+  assert json.load(open(os.path.join(workdir, "state.json"))) == {}
   for r in records[1:]:  # widths rounded, and the release-size figures recorded
     assert all(v % 8 == 0 for k, v in r["spec"].items() if k != "conv10"), r["spec"]
     assert r["macs_release"] == arch.macs(r["spec"], TINY["image_size"])

@@ -203,6 +203,18 @@ def test_user_errors_name_the_fix(run_dir, tmp_path):
   assert os.listdir(tmp_path) == []
 
 
+def test_a_damaged_model_or_names_file_is_named_with_its_fix(run_dir, tmp_path):
+  copy = tmp_path / "run"
+  shutil.copytree(run_dir["workdir"], copy)
+  keras_file = copy / "gen_001" / "model.keras"
+  keras_file.write_bytes(keras_file.read_bytes()[:1000])
+  with pytest.raises(UserError, match="gen_001/model.keras is damaged.*--resume"):
+    export_cli.export(str(copy), "onnx", str(tmp_path / "a.onnx"), generation=1)
+  (copy / "squishednets.json").write_text('[{"name": "SquishedNet-1", "gen')
+  with pytest.raises(UserError, match="squishednets.json is damaged"):
+    export_cli.export(str(copy), "onnx", str(tmp_path / "a.onnx"), model_name="SquishedNet-1")
+
+
 def test_a_model_name_without_the_reports_names_says_where_they_are(run_dir, tmp_path):
   copy = tmp_path / "run"
   shutil.copytree(run_dir["workdir"], copy, ignore=shutil.ignore_patterns("squishednets.json"))

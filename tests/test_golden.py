@@ -127,6 +127,9 @@ def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
     golden.default_model_dir(str(tflite_dir), "nope")
   with pytest.raises(UserError, match="models.json not found"):
     golden.default_model_dir(str(tmp_path))
+  (tmp_path / "models.json").write_text('{"models": [{"na')
+  with pytest.raises(UserError, match="models.json is damaged .*publish the models again"):
+    golden.default_model_dir(str(tmp_path))
 
 
 def test_cli_reports_a_missing_release_in_one_line(cli, tmp_path):

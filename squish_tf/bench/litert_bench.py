@@ -95,8 +95,9 @@ def format_table(results: list[dict]) -> str:
            f"{r.get('latency_ms_p90', float('nan')):.3f}"] for r in results]
   widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
   line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
-  size = results[0].get("image_size", "?") if results else "?"
+  sizes = sorted({r.get("image_size", "?") for r in results}, key=str) or ["?"]
+  size = " / ".join(f"{s}x{s}" for s in sizes)  # files at their own sizes: each is named
   where = (f"{results[0]['threads']} interpreter thread(s)" if results and results[0].get("threads")
            else (results[0].get("device", "GPU") if results else "?"))
   return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
-                   + [f"({size}x{size} input, {where})"])
+                   + [f"({size} input, {where})"])

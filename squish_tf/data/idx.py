@@ -131,10 +131,10 @@ def load(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawSplit
 def _from_tfds(name: str, data_dir: str | None, seed: int, per_class: int | None):
   """TFDS's builder, for users who can download; one line naming both ways otherwise."""
   from squish_tf.data import tfds_source
-  places = " or ".join((["--data_dir"] if data_dir else []) + [DEBIAN_DIRS.get(name, "")])
+  places = " or ".join(p for p in ("--data_dir" if data_dir else "", DEBIAN_DIRS.get(name)) if p)
   ways = (["`apt-get install dataset-fashion-mnist`"] if name in DEBIAN_DIRS else []) + [
       f"put {', '.join(FILES['train'] + FILES['test'])} in a folder passed as --data_dir"]
-  missing = f"{name}'s four IDX files are not in {places.strip(' or') or '--data_dir'}"
+  missing = f"{name}'s four IDX files are not in {places or '--data_dir'}"
   if per_class is not None:
     raise UserError(f"{missing} (a per-class subset needs them): {' or '.join(ways)}")
   try:

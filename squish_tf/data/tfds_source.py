@@ -37,7 +37,8 @@ def load(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawSplit
 def _builder(name: str, data_dir: str | None):
   try:
     return tfds.builder(name, data_dir=data_dir)
-  except ValueError as e:  # DatasetNotFoundError, or an unknown config/version of a known name
+  except (ValueError, AssertionError) as e:  # DatasetNotFoundError, an unknown config; an
+    # unknown version of a known name is an AssertionError in TFDS 4.9
     raise UserError(f"unknown data set {name!r} ({_first_line(e)}): {_NAMES_HINT}") from None
 
 

@@ -25,7 +25,8 @@ from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, selection
 from squish_tf.evolve.clock import PhaseClock
-from squish_tf.evolve.offspring import model_seed, offspring_task, planned_epochs, polish_task
+from squish_tf.evolve.offspring import (NoInputForClass, model_seed, offspring_task,
+                                        planned_epochs, polish_task)
 from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert
 from squish_tf.net import arch
@@ -304,7 +305,8 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
     for res in results:
       _log_offspring(res, cfg)
       clock.add_all(res["phase_seconds"])
-    if all(r.get("failed") for r in results):  # not the network's fault: resume retries
+    if all(r.get("failed") for r in results) and not all(map(_drew_no_input, results)):
+      # not the network's fault: resume retries
       raise RuntimeError(f"generation {generation}: every offspring failed (first: "
                          f"{results[0]['failed']}); rerun with --resume to retry it")
     best = selection.best(results, floor, cfg.selection, cfg.selection_tolerance,
@@ -315,6 +317,13 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
       logging.info("  no offspring within the floor (%.4f); retrying with milder factors",
                    floor)
   return None, every, run_cfg, retries, clock
+
+
+def _drew_no_input(res: dict) -> bool:
+  """Every draw of this offspring cut a class off from the image (NoInputForClass): the
+  factors' doing, the same at every resume, so it counts as unfit and a milder level runs."""
+  # the error's type leads the one-line reason; Ray names it RayTaskError(NoInputForClass)
+  return NoInputForClass.__name__ in (res.get("failed") or "").split(":")[0]
 
 
 def offspring_label(index: int, population: int) -> str:
@@ -334,7 +343,12 @@ def _log_offspring(res: dict, cfg) -> None:
 
 
 def _stop_message(cfg, floor: float, results: list[dict], factors) -> str:
-  top = max(r["top1_val"] for r in results if not r.get("failed"))
+  trained = [r["top1_val"] for r in results if not r.get("failed")]
+  if not trained:
+    return (f"every draw left a class with no input from the image, even at "
+            f"r_syn={factors.r_syn:g}, r_clu={factors.r_clu:g}; start a new run with milder "
+            f"--r_syn/--r_clu")
+  top = max(trained)
   if cfg.max_accuracy_drop is None:
     return f"no offspring reached --accuracy_floor={cfg.accuracy_floor} (best validation " \
            f"top-1 {top:.4f})"
@@ -375,10 +389,12 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   state = rundir.read_state()
   # A polish repeats its parent's network; its latency, timed again, must not re-open a stop.
   bred = [r for r in records if not r.get("polish")]
-  if state.get("target") and not target_reached(bred[-1], cfg):
-    state = {}  # resumed with a target further away: the run goes on
-  if state.get("stall") and not stalled(bred, cfg):
-    state = {}  # resumed with more patience, or none: the run goes on
+  if (state.get("target") and not target_reached(bred[-1], cfg)
+      or state.get("stall") and not stalled(bred, cfg)):
+    # resumed with a target further away, or more patience (or none): the run goes on, and
+    # state.json stops saying it stopped (the report reads it)
+    state = {}
+    rundir.write_state(state)
   if state.get("stopped") and resume:
     logging.info("this run stopped at generation %s: %s", state.get("generation"),
                  state["stopped"])

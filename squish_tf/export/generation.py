@@ -54,7 +54,7 @@ def resolve_generation(workdir: str, generation: int | None, name: str | None) -
       raise UserError(f"--model={name}: {workdir} has no squishednets.json; run squish-report "
                       f"--workdir={workdir} first (with --out=DIR the names are in "
                       f"DIR/squishednets.json: pass that model's --generation instead)")
-    named = {n["name"]: n["generation"] for n in files.read_json(path)}
+    named = {n["name"]: n["generation"] for n in RunDir(workdir).read_json(path)}
     if name not in named:
       raise UserError(f"--model={name} is not in squishednets.json; choose one of "
                       f"{', '.join(named) or '(none named)'}")
@@ -81,6 +81,7 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
   if cfg is None:
     raise UserError(f"{workdir} is not a squish-evolve run (no config.json); check --workdir")
   gen = resolve_generation(workdir, generation, model_name)
+  run.check_model(gen)  # a damaged file is named with its fix, not a Keras traceback
   net = keras.saving.load_model(run.gen_file(gen, "model.keras"), compile=False)
   splits = data.load(cfg["dataset"], cfg["image_size"], cfg.get("data_dir"), cfg.get("seed", 0))
   images, labels = data.as_numpy(splits.validation, limit=verify_images)
@@ -102,7 +103,7 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
     result["qat"] = qat.run_qat(
         run.gen_file(gen, "model.keras"), out, masks=masks,
         dataset={"name": cfg["dataset"], "seed": cfg.get("seed", 0),
-                 "data_dir": cfg.get("data_dir")},
+                 "data_dir": cfg.get("data_dir"), "val_limit": verify_images},
         epochs=qat_epochs, learning_rate=qat_learning_rate, io_dtype=io_dtype,
         seed=cfg.get("seed", 0))
   else:

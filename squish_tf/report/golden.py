@@ -28,6 +28,8 @@ import numpy as np
 from squish_tf import files
 from squish_tf.errors import UserError
 
+REPUBLISH = "publish the models again with squish-report --publish_dir=DIR"
+
 MANIFEST = "golden.json"
 FORMAT = "squish_tf.golden/2"
 TOP_K = 3
@@ -80,7 +82,7 @@ def _read_model_dir(model_dir: str, model_file: str):
   if missing:
     raise UserError(f"{model_dir} lacks {', '.join(missing)}; point --model_dir at a model "
                     f"directory published by squish-report (tflite/<name>/)")
-  contract = files.read_json(paths["preprocess.json"])
+  contract = files.read_json_or_say(paths["preprocess.json"], REPUBLISH)
   with open(paths["labels.txt"], encoding="utf-8") as f:
     labels = [line.strip() for line in f.read().splitlines()]
   while labels and not labels[-1]:
@@ -192,7 +194,7 @@ def default_model_dir(tflite_dir: str, name: str | None = None) -> str:
   if not os.path.isfile(index_path):
     raise UserError(f"{index_path} not found; publish models with squish-report "
                     f"--publish_dir={tflite_dir}, or pass --model_dir")
-  index = files.read_json(index_path)
+  index = files.read_json_or_say(index_path, REPUBLISH)
   models = index.get("models") if isinstance(index, dict) else None
   if not models:
     raise UserError(f"{index_path} lists no models in the squish_tf.models/2 format; publish "

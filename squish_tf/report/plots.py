@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import os
 
+from squish_tf import files
+
+
+def _save(fig, path: str) -> None:
+  """Whole or not at all, like every other file a report writes."""
+  with files.atomic_path(path) as tmp:
+    fig.savefig(tmp, dpi=110)
+
 
 def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) -> list[str]:
   import matplotlib
@@ -22,7 +30,7 @@ def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) 
   fig.suptitle("squish_tf evolution, per generation")
   fig.tight_layout()
   per_gen = os.path.join(out_dir, "generations.png")
-  fig.savefig(per_gen, dpi=110)
+  _save(fig, per_gen)
   plt.close(fig)
 
   fig, ax = plt.subplots(figsize=(7, 5))
@@ -44,6 +52,6 @@ def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) 
   ax.grid(alpha=0.3)
   fig.tight_layout()
   front = os.path.join(out_dir, "top1_vs_size.png")
-  fig.savefig(front, dpi=110)
+  _save(fig, front)
   plt.close(fig)
   return [per_gen, front]

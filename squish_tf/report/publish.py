@@ -152,10 +152,11 @@ def _models_md(index: dict, cfg: dict, table: str) -> str:
                   if f["top1"] is not None else "")
   head = ("| Model | Precision | Size | Test top-1 (LiteRT) | p50 batch 1, 1 thread | "
           f"p50 batch 1, {os.cpu_count()} threads | sha256 |\n|---|---|---|---|---|---|---|")
-  size = cfg["image_size"]
+  size, bench = cfg["image_size"], cfg.get("bench_image_size", 224)
+  throughput = f"{bench}x{bench}" + (", the paper's size" if bench == 224 else "")
   return (f"# Released SquishedNets\n\nFrom a `squish-evolve` run on `{cfg['dataset']}` (split "
           f"seed {cfg['seed']}), input {size}x{size} (preprocessing in each `preprocess.json`, "
           f"tensors in `models.json`). Latency: LiteRT interpreter at {size}x{size}, batch 1, "
           f"measured side by side on the machine that published it.\n\n{head}\n"
-          + "\n".join(r for r in rows if r) + f"\n\nThe run's Table 2 (throughput at the "
-          f"paper's 224x224):\n\n{table}\n")
+          + "\n".join(r for r in rows if r) + f"\n\nThe run's Table 2 (throughput at "
+          f"{throughput}):\n\n{table}\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from squish_tf import files
+from squish_tf import files, rundir
 from squish_tf.errors import UserError
 from squish_tf.net import arch
 from squish_tf.report import plots, publish, table2
@@ -44,6 +44,8 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   if not records:
     raise UserError(f"{workdir} has no finished generation to report; run squish-evolve "
                     f"--workdir={workdir} first")
+  run.require(rundir.CONFIG, rundir.LABELS)  # the release's data set, seed and labels
+  stopped = run.read_state().get("stopped")
   out_dir = out_dir or workdir
   files.ensure_writable_dir(out_dir, flag="--out (the report's directory)")
   named = table2.name_squishednets(records, max_drop, max_models)
@@ -54,7 +56,6 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   bench_size = records[0]["bench_image_size"]
   plot_paths = plots.plot(records, named, out_dir, bench_size)
   split = table2.time_split(records)
-  stopped = run.read_state().get("stopped")
   paper = markdown_table(["Model", "Size", "vs SqueezeNet v1.1", "Images/s (Jetson TX1, b32)",
                           "Top-1 (ImageNet-10)"],
                          [[n, f"{size} MB", f"{table2.PAPER_SQUEEZENET_MB / size:.2f}x",
