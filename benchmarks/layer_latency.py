@@ -3,11 +3,11 @@
   python benchmarks/layer_latency.py --models=A.keras,B.keras [--image_size=32] [--threads=1]
 
 For each model's filter counts (random weights: speed does not depend on their values), times
-the network as it is, and once for each conv layer but conv10 with that layer `--step`
-filters narrower and once `--step` wider, all side by side in one process at batch 1. A
-layer's row says what one step costs there: parameters, MACs and microseconds. The network
-as it is is timed `--copies` times (separate files), and their spread is the noise floor a
-step's microseconds must clear. Writes results/layer_latency[_TAG].{json,md}.
+the network as it is, and once for each conv layer but conv10 (or each of `--layers`) with
+that layer `--step` filters narrower and once `--step` wider, all side by side in one process
+at batch 1. A layer's row says what one step costs there: parameters, MACs and microseconds.
+The network as it is is timed `--copies` times (separate files), and their spread is the
+noise floor a step's microseconds must clear. Writes results/layer_latency[_TAG].{json,md}.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import results  # benchmarks/results.py, beside this script
 flags.DEFINE_list("models", None, "Trained .keras files whose filter counts are timed.",
                   required=True)
 flags.DEFINE_list("labels", None, "A name per model (default: the parent directory's).")
+flags.DEFINE_list("layers", None, "Conv layers to step (default: every one but conv10).")
 flags.DEFINE_integer("image_size", 32, "Input side (the release size).", lower_bound=32)
 flags.DEFINE_integer("threads", 1, "Interpreter threads.", lower_bound=1)
 flags.DEFINE_integer("step", 8, "Filters one step adds or removes.", lower_bound=1)
@@ -42,13 +43,24 @@ def stepped(spec: dict, layer: str, delta: int) -> dict | None:
   return {**spec, layer: spec[layer] + delta}
 
 
-def variants(spec: dict, step: int, copies: int) -> list[tuple[str, int, dict]]:
-  """(layer or "", delta, spec): the network `copies` times, then each layer a step either way."""
+def steppable_layers(names: list[str] | None) -> list[str]:
+  """The layers --layers names, in network order (default: every conv layer but the head,
+  whose width is the class count)."""
+  from squish_tf.errors import UserError
   from squish_tf.net import arch
+  allowed = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
+  unknown = sorted(set(names or ()) - set(allowed))
+  if unknown:
+    raise UserError(f"--layers: {', '.join(unknown)} is not a steppable conv layer; choose "
+                    f"from {allowed[0]} ... {allowed[-1]} (not {arch.HEAD})")
+  return [n for n in allowed if not names or n in names]
+
+
+def variants(spec: dict, step: int, copies: int,
+             layers: list[str]) -> list[tuple[str, int, dict]]:
+  """(layer or "", delta, spec): the network `copies` times, then each layer a step either way."""
   out = [("", 0, spec)] * copies
-  for layer in arch.CONV_LAYERS:
-    if layer == arch.HEAD:
-      continue
+  for layer in layers:
     for delta in (-step, step):
       changed = stepped(spec, layer, delta)
       if changed is not None:
@@ -83,6 +95,7 @@ def _cell(change: dict | None) -> str:
 
 def main(argv):
   del argv
+  layers = steppable_layers(FLAGS.layers)
   from squish_tf.cli import common
   common.start_tensorflow()
   import keras
@@ -107,7 +120,8 @@ def main(argv):
       if not os.path.isfile(path):
         raise UserError(f"--models: {path} does not exist; pass trained .keras files")
       spec = model.spec_of(keras.saving.load_model(path, compile=False))
-      for i, (layer, delta, changed) in enumerate(variants(spec, FLAGS.step, FLAGS.copies)):
+      steps = variants(spec, FLAGS.step, FLAGS.copies, layers)
+      for i, (layer, delta, changed) in enumerate(steps):
         tflite = os.path.join(tmp, f"{label}_{i}.tflite")
         files.write_bytes(tflite, litert.to_tflite(
             model.squeezenet(changed, changed[arch.HEAD], image_size=FLAGS.image_size, seed=0)))
@@ -139,6 +153,7 @@ def main(argv):
              f"--labels={','.join(labels)} --image_size={FLAGS.image_size} "
              f"--threads={FLAGS.threads} --step={FLAGS.step} --copies={FLAGS.copies} "
              f"--seconds={FLAGS.seconds:g} --rounds={FLAGS.rounds}"
+             + (f" --layers={','.join(layers)}" if FLAGS.layers else "")
              + (f" --tag={FLAGS.tag}" if FLAGS.tag else ""))
   result = {"command": command, "image_size": FLAGS.image_size, "threads": FLAGS.threads,
             "step": FLAGS.step, "cpu_count": os.cpu_count(), "networks": floors,

@@ -427,6 +427,7 @@ def l1_iterative_piece(directory: str, run: SeedRun, targets: list, epochs: list
 # Timing one L1 candidate against the SquishedNet: 0.1 s per file in each of 10 interleaved
 # rounds, so that a slow spell of the machine hits both alike.
 MATCH_SECONDS, MATCH_ROUNDS = 1.0, 10
+MATCH_ITERATIONS = 8  # bisection steps: the range's two ends and up to 8 candidates between
 MATCH_RANGE = (0.25, 2.0)  # parameter targets searched, as fractions of the SquishedNet's
 
 
@@ -453,7 +454,7 @@ def timed_match(directory: str, run: SeedRun, gen: int, network_of, span, digits
     timed[x] = round(cand["latency_ms_p50"] / ref["latency_ms_p50"], 4)
     return timed[x]
 
-  x = round(peers.closest(ratio, 1.0, *span, iterations=8), digits)
+  x = round(peers.closest(ratio, 1.0, *span, iterations=MATCH_ITERATIONS), digits)
   os.remove(candidate)
   return {"x": x, "latency_ratio": timed[x],
           "timed": {str(k): v for k, v in sorted(timed.items())}}

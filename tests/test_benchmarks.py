@@ -62,7 +62,7 @@ def test_population_executors(tmp_path):
   assert "local" in text
 
 
-def test_layer_latency_steps_every_layer_both_ways(tmp_path):
+def test_layer_latency_steps_each_layer_both_ways(tmp_path):
   from squish_tf.net import arch, model
   spec = {n: 8 for n in arch.CONV_LAYERS}
   spec.update({"conv1": 16, "fire9_expand1x1": 24, arch.HEAD: 10})
@@ -70,11 +70,14 @@ def test_layer_latency_steps_every_layer_both_ways(tmp_path):
   os.makedirs(os.path.dirname(path))
   model.squeezenet(spec, 10, image_size=32, seed=0).save(path)
   out = str(tmp_path / "results")
+  # Three layers of the 25 (each step is a conversion): the first, a squeeze, the last.
   run_script("layer_latency.py", f"--models={path}", f"--results_dir={out}", "--copies=2",
-             "--seconds=0.02", "--rounds=1", "--tag=toy")
+             "--seconds=0.02", "--rounds=1", "--tag=toy",
+             "--layers=fire9_expand1x1,conv1,fire2_squeeze1x1")
   figures, text = results(out, "layer_latency_toy")
   rows = {r["layer"]: r for r in figures["layers"]}
-  assert set(rows) == set(arch.CONV_LAYERS) - {arch.HEAD}
+  assert list(rows) == ["conv1", "fire2_squeeze1x1", "fire9_expand1x1"]  # network order
+  assert "--layers=conv1,fire2_squeeze1x1,fire9_expand1x1" in figures["command"]
   # conv1 reads the image (3x3x3 plus a bias per filter) and fire2's squeeze reads conv1.
   assert rows["conv1"]["narrower"]["params"] == -8 * (27 + 1) - 8 * spec["fire2_squeeze1x1"]
   assert rows["fire9_expand1x1"]["wider"]["params"] == 8 * (8 + 1) + 8 * spec[arch.HEAD]
@@ -83,6 +86,22 @@ def test_layer_latency_steps_every_layer_both_ways(tmp_path):
   assert network["model"] == "small" and len(network["p50_us"]) == 2
   assert network["params"] == arch.param_count(spec)
   assert "| small | conv1 | 16 |" in text
+
+
+def test_layer_latency_steps_every_layer_but_the_head_unless_told():
+  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+  import layer_latency
+
+  from squish_tf.errors import UserError
+  from squish_tf.net import arch
+  every = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
+  assert layer_latency.steppable_layers(None) == every and len(every) == 25
+  spec = {n: 8 for n in arch.CONV_LAYERS}
+  stepped = layer_latency.variants(spec, 8, 2, every)
+  assert len(stepped) == 2 + 25  # the copies, then each layer 8 wider (8 narrower is none)
+  for bad in (["conv10"], ["fire2_squeez1x1"]):
+    with pytest.raises(UserError, match="--layers: .* is not a steppable conv layer"):
+      layer_latency.steppable_layers(bad)
 
 
 def test_layer_latency_measures_each_step_against_the_copies_median():

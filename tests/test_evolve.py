@@ -14,6 +14,7 @@ import pytest
 
 from squish_tf import config
 from squish_tf.errors import UserError
+from squish_tf.evolve import genome, offspring
 from squish_tf.evolve import loop as evolve
 from squish_tf.net import arch
 from squish_tf.report import run_report, table2
@@ -29,9 +30,42 @@ KEYS = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top
         "latency_ms_p50", "train_seconds", "wall_seconds")
 
 
+def from_reference(reference_run, **changes) -> config.EvolveConfig:
+  """TINY continued from the reference run's ancestor, for tests of what the loop decides:
+  no int8 files and timing at the training size (one conversion a generation, not three)."""
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  return config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False,
+                                "bench_image_size": TINY["image_size"], **changes})
+
+
+def untrained(fn, arg_lists):
+  """An executor for tests of what the loop does with offspring, not of how they train: each
+  offspring drawn and squished as offspring_task draws it, its dead synapses zeroed, and
+  judged untrained at validation top-1 0.5 (training is what the reference run tests)."""
+  assert fn is offspring.offspring_task, fn
+  results = []
+  for cfg, spec, weights, masks, generation, k, head, _ in arg_lists:
+    drawn = offspring.draw(cfg, spec, weights, masks, generation, k, head)
+    weights = {name: (kernel * drawn.masks[name], bias * genome.alive_filters(drawn.masks[name]))
+               for name, (kernel, bias) in drawn.weights.items()}
+    results.append({"offspring": k, "top1_val": 0.5, "spec": drawn.spec, "weights": weights,
+                     "masks": drawn.masks, "epochs": offspring.planned_epochs(cfg),
+                     "phase_seconds": {}})
+  return results
+
+
 def masks_of(workdir, generation):
   with np.load(os.path.join(RunDir(workdir).gen_dir(generation), "masks.npz")) as f:
     return {k: f[k] for k in arch.CONV_LAYERS}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def brief_timing():
+  """Each generation's timings are recorded here, not judged: 0.05 s a measurement, not 0.5."""
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(evolve, "BENCH_SECONDS", 0.05)
+    patch.setattr(evolve, "RELEASE_SECONDS", 0.05)
+    yield
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +172,11 @@ def test_pareto_front_and_naming():
 
 def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_run, tmp_path):
   workdir = str(tmp_path / "killed")
-  cmd = [sys.executable, "-m", "squish_tf.cli.evolve", f"--workdir={workdir}", *TINY_FLAGS]
+  # The reference run's ancestor (an ancestor trained again would be the same network) and no
+  # int8: the kill and the resume are what is tested, and the masks they select.
+  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
+  cmd = [sys.executable, "-m", "squish_tf.cli.evolve", f"--workdir={workdir}", *TINY_FLAGS,
+         f"--ancestor={ancestor}", "--noint8"]
   env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
   proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 600
@@ -172,10 +210,8 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
 
 def test_accuracy_floor_stops_the_run_and_keeps_earlier_generations(reference_run, tmp_path):
   workdir = str(tmp_path / "floor")
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  cfg = config.EvolveConfig(**{**TINY, "accuracy_floor": 1.0, "ancestor": ancestor,
-                               "population": 2, "int8": False, "milder_retries": 0})
-  records = evolve.run(cfg, workdir)
+  cfg = from_reference(reference_run, accuracy_floor=1.0, population=2, milder_retries=0)
+  records = evolve.run(cfg, workdir, executor=untrained)
   assert [r["generation"] for r in records] == [0]
   state = json.load(open(os.path.join(workdir, "state.json")))
   assert "accuracy_floor" in state["stopped"] and state["generation"] == 1
@@ -344,11 +380,9 @@ def test_report_releases_into_the_run_by_default_and_writes_where_out_says(refer
 
 def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(reference_run,
                                                                              tmp_path):
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1,
-                               "max_accuracy_drop": 0.0, "accuracy_floor": 1.0,
-                               "milder_retries": 1})
-  records = evolve.run(cfg, str(tmp_path / "run"))
+  cfg = from_reference(reference_run, generations=1, max_accuracy_drop=0.0, accuracy_floor=1.0,
+                       milder_retries=1)
+  records = evolve.run(cfg, str(tmp_path / "run"), executor=untrained)
   assert [r["generation"] for r in records] == [0]
   stopped = json.load(open(tmp_path / "run" / "state.json"))["stopped"]
   assert "--max_accuracy_drop=0.0" in stopped and "r_syn=0.9" in stopped  # halfway to 1
@@ -356,14 +390,12 @@ def test_a_relative_floor_retries_milder_then_stops_keeping_what_is_finished(ref
 
 def test_adaptive_factors_start_where_the_last_generation_was_fit_and_survive_a_resume(
     reference_run, tmp_path):
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
   # r_clu 0.8 -> 0.9 -> 0.95: the spy makes only offspring drawn at 0.95 or milder fit.
-  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 2,
-                               "accuracy_floor": 0.5, "adaptive_factors": True})
+  cfg = from_reference(reference_run, generations=2, accuracy_floor=0.5, adaptive_factors=True)
   drawn = []
   def judge(fn, arg_lists):
     drawn.extend(round(args[0].r_clu, 4) for args in arg_lists)
-    results = evolve.local_map(fn, arg_lists)
+    results = untrained(fn, arg_lists)
     return [{**r, "top1_val": float(args[0].r_clu >= 0.95)}
             for r, args in zip(results, arg_lists)]
   workdir = str(tmp_path / "run")
@@ -409,14 +441,12 @@ def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(referenc
 
 
 def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp_path):
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1,
-                               "polish_epochs": 2})
+  cfg = from_reference(reference_run, generations=1, polish_epochs=2)
   workdir = str(tmp_path / "run")
   calls = []
-  def spy(fn, arg_lists):  # what each task is given, then run here
+  def spy(fn, arg_lists):  # what each task is given, then run here (the polish trained)
     calls.extend((fn.__name__, args[5:]) for args in arg_lists)
-    return evolve.local_map(fn, arg_lists)
+    return (evolve.local_map if fn is offspring.polish_task else untrained)(fn, arg_lists)
   records = evolve.run(cfg, workdir, executor=spy)
   floor = evolve.floor_for(cfg, records[0]["top1_val"])
   head = calls[0][1][1]
@@ -442,15 +472,16 @@ def test_polishing_writes_the_last_generation_trained_on_once(reference_run, tmp
 def test_a_stall_ends_the_run_and_a_resume_with_more_patience_goes_on(reference_run, tmp_path):
   # A channel multiple above every layer's width leaves each layer at its parent's count: every
   # offspring has its parent's filter counts, as at the floor of a long run.
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  base = {**TINY, "ancestor": ancestor, "int8": False, "channel_multiple": 512, "generations": 4}
+  base = dict(channel_multiple=512, generations=4)
   workdir = str(tmp_path / "run")
-  records = evolve.run(config.EvolveConfig(**base, stall_generations=1), workdir)
+  records = evolve.run(from_reference(reference_run, **base, stall_generations=1), workdir,
+                       executor=untrained)
   assert [r["generation"] for r in records] == [0, 1]
   assert records[1]["spec"] == records[0]["spec"]
   state = json.load(open(os.path.join(workdir, "state.json")))
   assert state["stall"] and "--stall_generations" in state["stopped"], state
-  records = evolve.run(config.EvolveConfig(**base, stall_generations=2), workdir, resume=True)
+  records = evolve.run(from_reference(reference_run, **base, stall_generations=2), workdir,
+                       resume=True, executor=untrained)
   assert [r["generation"] for r in records] == [0, 1, 2]
   state = json.load(open(os.path.join(workdir, "state.json")))
   assert "2 generation(s) in a row" in state["stopped"], state
@@ -460,14 +491,13 @@ def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_messag
     reference_run, tmp_path):
   """NoInputForClass is the factors' doing and the same at every resume: a milder level is
   drawn; when every level fails so, the run stops, keeping what it finished."""
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  cfg = config.EvolveConfig(**{**TINY, "ancestor": ancestor, "int8": False, "generations": 1})
+  cfg = from_reference(reference_run, generations=1)
   from squish_tf.evolve import executors
   no_input = "NoInputForClass: 8 draws each left classes [3] reading nothing"
   def cut_off_below(level):  # offspring drawn harsher than `level` fail as a draw would
     def executor(fn, arg_lists):
       harsh = [args for args in arg_lists if args[5] < level * cfg.population]
-      kept = evolve.local_map(fn, arg_lists[len(harsh):])
+      kept = untrained(fn, arg_lists[len(harsh):])
       return [executors.failed_result(a, no_input) for a in harsh] + kept
     return executor
   records = evolve.run(cfg, str(tmp_path / "milder"), executor=cut_off_below(1))
@@ -496,13 +526,13 @@ def test_offspring_labels_name_the_milder_level_instead_of_counting_past_the_pop
 
 
 def test_a_target_ends_the_run_and_a_resume_with_another_goes_on(reference_run, tmp_path):
-  ancestor = os.path.join(RunDir(reference_run[0]).gen_dir(0), "model.keras")
-  base = {**TINY, "ancestor": ancestor, "int8": False, "channel_multiple": 8}
   workdir = str(tmp_path / "run")
-  records = evolve.run(config.EvolveConfig(**base, target_size_kb=1e9), workdir)
+  records = evolve.run(from_reference(reference_run, channel_multiple=8, target_size_kb=1e9),
+                       workdir, executor=untrained)
   assert [r["generation"] for r in records] == [0, 1]
   assert "target_size_kb" in json.load(open(os.path.join(workdir, "state.json")))["stopped"]
-  records = evolve.run(config.EvolveConfig(**base, target_size_kb=1.0), workdir, resume=True)
+  records = evolve.run(from_reference(reference_run, channel_multiple=8, target_size_kb=1.0),
+                       workdir, resume=True, executor=untrained)
   assert [r["generation"] for r in records] == [0, 1, 2]
   # it ended at --generations: state.json no longer says it stopped (the report reads it)
   assert json.load(open(os.path.join(workdir, "state.json"))) == {}

@@ -227,7 +227,9 @@ def test_l1_latency_piece_is_pruned_to_a_timed_target(tmp_path, monkeypatch):
   The SquishedNet here is the ancestor L1-pruned to 300 k parameters (what is timed, not how
   fast, is asserted: timings vary with the machine)."""
   from squish_tf.export import litert
-  monkeypatch.setattr(pareto, "MATCH_SECONDS", 0.1)  # the search's shape, not its precision
+  # the search's shape, not its precision: 4 candidates (each a conversion), briefly timed
+  monkeypatch.setattr(pareto, "MATCH_SECONDS", 0.1)
+  monkeypatch.setattr(pareto, "MATCH_ITERATIONS", 2)
   spec = arch.ancestor_spec(10)
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},
              {"generation": 1, "params_total": 300_000, "spec": spec, "population": 1}]
@@ -264,6 +266,7 @@ def test_width_latency_piece_is_the_width_timed_to_run_as_fast(tmp_path, monkeyp
   how fast, is asserted: timings vary with the machine)."""
   from squish_tf.export import litert
   monkeypatch.setattr(pareto, "MATCH_SECONDS", 0.1)
+  monkeypatch.setattr(pareto, "MATCH_ITERATIONS", 2)
   spec = arch.ancestor_spec(10)
   half = peers.width_spec(0.5, 10)
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec},

@@ -99,9 +99,10 @@ def trained_like(seed, image_size):
   return net, weights
 
 
-def logits(net):
-  """conv10 pooled, before the softmax: differences there are not squashed."""
-  return keras.Model(net.input, net.get_layer("pool10").output)
+def logits(net, x):
+  """conv10 pooled, before the softmax: differences there are not squashed. An eager call:
+  `predict` traces a function for each of the many networks built here."""
+  return np.asarray(keras.Model(net.input, net.get_layer("pool10").output)(x, training=False))
 
 
 def masked(weights, masks, image_size):
@@ -138,8 +139,8 @@ def test_squished_logits_match_the_masked_network(image_size, draws):
     squished = surgery.squish(arch.validate_spec(model.spec_of_weights(weights)), weights, masks)
     status, _ = surgery.statuses(model.spec_of_weights(weights), weights, masks)
     constants += sum(int((s == surgery.CONST).sum()) for s in status.values())
-    want = logits(masked(weights, masks, image_size)).predict(x, verbose=0)
-    got = logits(dense(squished, image_size)).predict(x, verbose=0)
+    want = logits(masked(weights, masks, image_size), x)
+    got = logits(dense(squished, image_size), x)
     np.testing.assert_allclose(got, want, atol=LOGIT_ATOL, err_msg=f"draw {d} {r_syn} {r_clu}")
   assert constants > 0  # the draws did produce constant filters to get right
 
@@ -160,8 +161,8 @@ def test_input_starved_filter_is_folded_exactly_into_a_1x1_reader():
   squished = surgery.squish(model.spec_of_weights(weights), weights, masks)
   assert 5 not in squished.kept["fire9_expand1x1"]  # folded away, not kept
   x = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32)
-  np.testing.assert_allclose(logits(dense(squished, 64)).predict(x, verbose=0),
-                             logits(masked(weights, masks, 64)).predict(x, verbose=0),
+  np.testing.assert_allclose(logits(dense(squished, 64), x),
+                             logits(masked(weights, masks, 64), x),
                              atol=LOGIT_ATOL)
 
 
@@ -179,8 +180,8 @@ def test_constant_read_through_a_3x3_kernel_is_kept():
   assert (status["fire6_squeeze1x1"] == surgery.CONST).all()
   assert squished.spec["fire6_squeeze1x1"] >= 1  # read off-centre by expand3x3: kept
   x = np.random.default_rng(1).random((2, 64, 64, 3)).astype(np.float32)
-  np.testing.assert_allclose(logits(dense(squished, 64)).predict(x, verbose=0),
-                             logits(masked(weights, masks, 64)).predict(x, verbose=0),
+  np.testing.assert_allclose(logits(dense(squished, 64), x),
+                             logits(masked(weights, masks, 64), x),
                              atol=LOGIT_ATOL)
 
 
