@@ -20,6 +20,9 @@ from squish_tf.net import arch
 from squish_tf.report import run_report, table2
 from squish_tf.rundir import RunDir
 
+# generation timings recorded, not judged (conftest.brief_timing)
+pytestmark = pytest.mark.usefixtures("brief_timing")
+
 # 5 ancestor epochs: decisive enough that its int8 file passes verification (2 were not).
 TINY = dict(image_size=32, epochs=5, finetune_epochs=1, generations=2, bench_image_size=48,
             accuracy_floor=0.0, max_accuracy_drop=1.0, r_syn=0.8, r_clu=0.8, seed=3,
@@ -57,15 +60,6 @@ def untrained(fn, arg_lists):
 def masks_of(workdir, generation):
   with np.load(os.path.join(RunDir(workdir).gen_dir(generation), "masks.npz")) as f:
     return {k: f[k] for k in arch.CONV_LAYERS}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def brief_timing():
-  """Each generation's timings are recorded here, not judged: 0.05 s a measurement, not 0.5."""
-  with pytest.MonkeyPatch.context() as patch:
-    patch.setattr(evolve, "BENCH_SECONDS", 0.05)
-    patch.setattr(evolve, "RELEASE_SECONDS", 0.05)
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +147,24 @@ def test_report_table_plots_and_release(reference_run, tmp_path):
     assert len((d / "labels.txt").read_text().split()) == 10
     assert json.load(open(d / "preprocess.json"))["image_size"] == 32
   assert "SquishedNet-1" in (tmp_path / "tflite" / "MODELS.md").read_text()
+
+
+def test_the_report_names_each_thread_count_the_generations_were_timed_on():
+  records = [{"bench_threads": 2}, {"bench_threads": 2}]
+  assert run_report.bench_threads(records) == "2 threads"
+  records.append({"bench_threads": 1})  # resumed with --threads=1
+  assert run_report.bench_threads(records) == "1 or 2 threads (--threads changed on a resume)"
+
+
+def test_a_damaged_reference_cache_is_measured_again(tmp_path):
+  path = tmp_path / "reference" / "squeezenet_v1_1_1000.json"
+  path.parent.mkdir()
+  path.write_text('{"params": 1235')  # cut short
+  figures = table2.reference_squeezenet(str(tmp_path))
+  assert figures["params"] == 1_235_496 and 4.5e6 < figures["tflite_bytes"] < 5.5e6
+  assert json.loads(path.read_text()) == figures
+  path.write_text('{"params": 5}')  # not what the report reads: measured again too
+  assert table2.reference_squeezenet(str(tmp_path)) == figures
 
 
 def test_pareto_front_and_naming():

@@ -23,6 +23,9 @@ from squish_tf.net import arch
 from squish_tf.rundir import RunDir
 from squish_tf.train import distribute
 
+# generation timings recorded, not judged (conftest.brief_timing)
+pytestmark = pytest.mark.usefixtures("brief_timing")
+
 TINY = dict(image_size=32, epochs=1, finetune_epochs=1, generations=1, population=2,
             bench_image_size=32, accuracy_floor=0.0, max_accuracy_drop=1.0, r_syn=0.8,
             r_clu=0.8, seed=5)
@@ -41,15 +44,6 @@ def metrics_of(workdir, generation):
   record = json.load(open(os.path.join(RunDir(workdir).gen_dir(generation), "metrics.json")))
   return {k: v for k, v in record.items()
           if k not in TIMING_KEYS and not k.startswith("latency_ms")}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def brief_timing():
-  """Each generation's timings are recorded here, not judged: 0.05 s a measurement, not 0.5."""
-  with pytest.MonkeyPatch.context() as patch:
-    patch.setattr(evolve, "BENCH_SECONDS", 0.05)
-    patch.setattr(evolve, "RELEASE_SECONDS", 0.05)
-    yield
 
 
 @pytest.fixture(scope="module")

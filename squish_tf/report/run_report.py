@@ -33,6 +33,15 @@ def _folded_note(config: dict | None, ancestor: dict) -> str:
           f"that saving of the input size")
 
 
+def bench_threads(records: list[dict]) -> str:
+  """The interpreter threads the generations were timed on: --threads may change on a resume,
+  so one figure from generation 0 could misname the later ones."""
+  counts = sorted({r["bench_threads"] for r in records})
+  if len(counts) == 1:
+    return f"{counts[0]} threads"
+  return f"{' or '.join(map(str, counts))} threads (--threads changed on a resume)"
+
+
 def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,
                  max_models: int = 4, out_dir: str | None = None) -> dict:
   """Writes report.md, squishednets.json, the plots and the named models in the tflite/
@@ -75,7 +84,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
           mb(r["tflite_int8_bytes"]) if r.get("tflite_int8_bytes") else "refused",
           f"{r['top1_tflite_int8']:.4f}" if r.get("top1_tflite_int8") is not None else "-"]
          for r in records])
-  threads = records[0]["bench_threads"]
+  threads = bench_threads(records)
   text = "\n\n".join([
       f"# squish_tf run report: `{workdir}`",
       f"{len(records) - 1} generations after the ancestor."
@@ -84,7 +93,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
       f"{_folded_note(run.read_config(), records[0])}. "
       f"Our 1000-class SqueezeNet v1.1 `.tflite` measures {mb(reference['tflite_bytes'])} "
       f"({reference['params']:,} parameters). Images/s: LiteRT interpreter, batch 32, "
-      f"{bench_size}x{bench_size}, {threads} threads on this machine (the paper used a Jetson "
+      f"{bench_size}x{bench_size}, {threads} on this machine (the paper used a Jetson "
       f"TX1 GPU, so compare ratios, not absolute figures).\n\n{table}",
       f"## The paper's Table 2, for reference\n\n{paper}",
       f"## Every generation\n\n{per_gen}",

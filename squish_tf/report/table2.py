@@ -51,10 +51,15 @@ def name_squishednets(records: list[dict], max_drop: float, max_models: int) -> 
 
 
 def reference_squeezenet(workdir: str) -> dict:
-  """Size of a float32 .tflite of the 1000-class SqueezeNet v1.1 (cached in the run)."""
+  """Size of a float32 .tflite of the 1000-class SqueezeNet v1.1 (cached in the run; a
+  damaged cache is measured again)."""
   path = os.path.join(workdir, "reference", "squeezenet_v1_1_1000.json")
-  if os.path.exists(path):
-    return files.read_json(path)
+  try:
+    cached = files.read_json(path)
+    if isinstance(cached, dict) and {"params", "tflite_bytes"} <= cached.keys():
+      return cached
+  except (OSError, ValueError):  # missing, or not JSON
+    pass
   from squish_tf.export import litert
   from squish_tf.net import model as model_lib
   net = model_lib.squeezenet(num_classes=1000, image_size=224, seed=0, head_activation="relu")
