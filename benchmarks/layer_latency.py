@@ -1,6 +1,7 @@
 """Which layers cost a squished network its time on LiteRT/XNNPACK.
 
   python benchmarks/layer_latency.py --models=A.keras,B.keras [--image_size=32] [--threads=1]
+      [--layers=conv1,fire2_squeeze1x1]
 
 For each model's filter counts (random weights: speed does not depend on their values), times
 the network as it is, and once for each conv layer but conv10 (or each of `--layers`) with
@@ -49,7 +50,8 @@ def steppable_layers(names: list[str] | None) -> list[str]:
   from squish_tf.errors import UserError
   from squish_tf.net import arch
   allowed = [n for n in arch.CONV_LAYERS if n != arch.HEAD]
-  unknown = sorted(set(names or ()) - set(allowed))
+  names = [n for n in names or () if n]  # --layers=conv1, names conv1 alone
+  unknown = sorted(set(names) - set(allowed))
   if unknown:
     raise UserError(f"--layers: {', '.join(unknown)} is not a steppable conv layer; choose "
                     f"from {allowed[0]} ... {allowed[-1]} (not {arch.HEAD})")

@@ -99,6 +99,7 @@ def test_layer_latency_steps_every_layer_but_the_head_unless_told():
   spec = {n: 8 for n in arch.CONV_LAYERS}
   stepped = layer_latency.variants(spec, 8, 2, every)
   assert len(stepped) == 2 + 25  # the copies, then each layer 8 wider (8 narrower is none)
+  assert layer_latency.steppable_layers(["conv1", ""]) == ["conv1"]  # --layers=conv1,
   for bad in (["conv10"], ["fire2_squeez1x1"]):
     with pytest.raises(UserError, match="--layers: .* is not a steppable conv layer"):
       layer_latency.steppable_layers(bad)

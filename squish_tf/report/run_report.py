@@ -34,12 +34,12 @@ def _folded_note(config: dict | None, ancestor: dict) -> str:
 
 
 def bench_threads(records: list[dict]) -> str:
-  """The interpreter threads the generations were timed on: --threads may change on a resume,
-  so one figure from generation 0 could misname the later ones."""
+  """The interpreter threads the generations were timed on: --threads (or, without it, the
+  core count) may change on a resume, so generation 0's figure could misname the later ones."""
   counts = sorted({r["bench_threads"] for r in records})
   if len(counts) == 1:
     return f"{counts[0]} threads"
-  return f"{' or '.join(map(str, counts))} threads (--threads changed on a resume)"
+  return f"{' or '.join(map(str, counts))} threads (changed on a resume)"
 
 
 def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,

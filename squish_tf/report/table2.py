@@ -56,7 +56,8 @@ def reference_squeezenet(workdir: str) -> dict:
   path = os.path.join(workdir, "reference", "squeezenet_v1_1_1000.json")
   try:
     cached = files.read_json(path)
-    if isinstance(cached, dict) and {"params", "tflite_bytes"} <= cached.keys():
+    if isinstance(cached, dict) and all(isinstance(cached.get(k), int)
+                                        for k in ("params", "tflite_bytes")):
       return cached
   except (OSError, ValueError):  # missing, or not JSON
     pass
