@@ -17,6 +17,7 @@ from squish_tf.errors import UserError
 from squish_tf.evolve import genome, offspring
 from squish_tf.evolve import loop as evolve
 from squish_tf.net import arch
+from squish_tf.net import model as model_lib
 from squish_tf.report import run_report, table2
 from squish_tf.rundir import RunDir
 
@@ -432,8 +433,6 @@ def test_adaptive_factors_start_where_the_last_generation_was_fit_and_survive_a_
 
 
 def test_an_offspring_below_the_floor_trains_on_for_the_recovery_epochs(reference_run):
-  from squish_tf.evolve import offspring
-  from squish_tf.net import model as model_lib
   parent, masks = evolve._load_generation(RunDir(reference_run[0]), 0)
   spec, weights = model_lib.spec_of(parent), model_lib.get_weights(parent)
   cfg = config.EvolveConfig(**{**TINY, "recovery_epochs": 2})
@@ -499,17 +498,16 @@ def test_a_stall_ends_the_run_and_a_resume_with_more_patience_goes_on(reference_
 
 
 def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_message(
-    reference_run, tmp_path):
+    reference_run, tmp_path, monkeypatch):
   """NoInputForClass is the factors' doing and the same at every resume: a milder level is
   drawn; when every level fails so, the run stops, keeping what it finished."""
   cfg = from_reference(reference_run, generations=1)
-  from squish_tf.evolve import executors
-  no_input = "NoInputForClass: 8 draws each left classes [3] reading nothing"
+  no_input = offspring.NoInputForClass("8 draws each left classes [3] reading nothing")
   def cut_off_below(level):  # offspring drawn harsher than `level` fail as a draw would
     def executor(fn, arg_lists):
       harsh = [args for args in arg_lists if args[5] < level * cfg.population]
       kept = untrained(fn, arg_lists[len(harsh):])
-      return [executors.failed_result(a, no_input) for a in harsh] + kept
+      return [offspring.no_input_result(a, no_input) for a in harsh] + kept
     return executor
   records = evolve.run(cfg, str(tmp_path / "milder"), executor=cut_off_below(1))
   assert [r["generation"] for r in records] == [0, 1] and records[1]["milder_retries"] == 1
@@ -517,6 +515,13 @@ def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_messag
   assert [r["generation"] for r in records] == [0]
   state = json.load(open(tmp_path / "never" / "state.json"))
   assert "no input from the image" in state["stopped"] and "--r_syn" in state["stopped"]
+  # what the task itself returns when every draw cuts a class off (in any executor)
+  def cut_off(*_):
+    raise no_input
+  monkeypatch.setattr(offspring, "draw", cut_off)
+  parent, masks = evolve._load_generation(RunDir(reference_run[0]), 0)
+  args = (cfg, model_lib.spec_of(parent), model_lib.get_weights(parent), masks, 1, 0)
+  assert offspring.offspring_task(*args) == offspring.no_input_result(args, no_input)
 
 
 def test_generations_from_1000_on_are_found(tmp_path):

@@ -25,8 +25,7 @@ from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, selection
 from squish_tf.evolve.clock import PhaseClock
-from squish_tf.evolve.offspring import (NoInputForClass, model_seed, offspring_task,
-                                        planned_epochs, polish_task)
+from squish_tf.evolve.offspring import model_seed, offspring_task, planned_epochs, polish_task
 from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert
 from squish_tf.net import arch
@@ -305,8 +304,8 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
     for res in results:
       _log_offspring(res, cfg)
       clock.add_all(res["phase_seconds"])
-    if all(r.get("failed") for r in results) and not all(map(_drew_no_input, results)):
-      # not the network's fault: resume retries
+    if all(r.get("failed") and not r.get("no_input") for r in results):
+      # not the network's fault: resume retries (a draw that cut a class off is unfit)
       raise RuntimeError(f"generation {generation}: every offspring failed (first: "
                          f"{results[0]['failed']}); rerun with --resume to retry it")
     best = selection.best(results, floor, cfg.selection, cfg.selection_tolerance,
@@ -317,13 +316,6 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
       logging.info("  no offspring within the floor (%.4f); retrying with milder factors",
                    floor)
   return None, every, run_cfg, retries, clock
-
-
-def _drew_no_input(res: dict) -> bool:
-  """Every draw of this offspring cut a class off from the image (NoInputForClass): the
-  factors' doing, the same at every resume, so it counts as unfit and a milder level runs."""
-  # the error's type leads the one-line reason; Ray names it RayTaskError(NoInputForClass)
-  return NoInputForClass.__name__ in (res.get("failed") or "").split(":")[0]
 
 
 def offspring_label(index: int, population: int) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from squish_tf import config as config_lib
 from squish_tf import data, train
-from squish_tf.evolve import genome, masking, surgery, widths
+from squish_tf.evolve import executors, genome, masking, surgery, widths
 from squish_tf.evolve.clock import PhaseClock
 from squish_tf.net import model as model_lib
 from squish_tf.train import distribute
@@ -62,6 +62,13 @@ def draw(cfg, parent_spec: dict, parent_weights: dict, parent_masks: dict, gener
       f"--r_syn/--r_clu keep more of the network")
 
 
+def no_input_result(args: tuple, error: NoInputForClass) -> dict:
+  """An offspring whose every draw cut a class off (`args` as offspring_task's): unfit, the
+  factors' doing and the same at every resume, so a milder level is drawn; not a failed task
+  that a resume could retry (`no_input` says which)."""
+  return {**executors.failed_result(args, f"{type(error).__name__}: {error}"), "no_input": True}
+
+
 def planned_epochs(cfg) -> int:
   """Epochs one offspring trains before it is judged: fine-tuned, or trained like a newborn."""
   return cfg.finetune_epochs if cfg.offspring_init == "inherit" else cfg.epochs
@@ -78,8 +85,12 @@ def offspring_task(cfg: config_lib.EvolveConfig, parent_spec: dict, parent_weigh
   clock = PhaseClock()
   ds = splits(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   with clock.time("sample"):  # draw and squish
-    squished = draw(cfg, parent_spec, parent_weights, parent_masks, generation, k,
-                    head_activation)
+    try:
+      squished = draw(cfg, parent_spec, parent_weights, parent_masks, generation, k,
+                      head_activation)
+    except NoInputForClass as error:
+      return no_input_result((cfg, parent_spec, parent_weights, parent_masks, generation, k),
+                             error)
   strategy = distribute.make_strategy(cfg.strategy)
   net = _masked_network(cfg, ds, strategy, clock, squished.spec,
                         squished.weights if cfg.offspring_init == "inherit" else None,

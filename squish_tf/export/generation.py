@@ -40,11 +40,12 @@ def check_request(fmt: str, precision: str, int8_granularity: str = "per_channel
                     f"{writes}, so drop --precision (--format=tflite_int8 gives an int8 file)")
 
 
-def resolve_generation(workdir: str, generation: int | None, name: str | None) -> int:
+def resolve_generation(run: RunDir, generation: int | None, name: str | None) -> int:
   """The generation asked for by number or SquishedNet name, or the last one."""
   if generation is not None and name is not None:
     raise UserError("pass --generation or --model, not both")
-  done = RunDir(workdir).finished_generations(holding="model.keras")
+  workdir = run.path
+  done = run.finished_generations(holding="model.keras")
   if not done:
     raise UserError(f"{workdir} holds no finished generation (gen_NNN/model.keras); "
                     f"run squish-evolve first")
@@ -54,7 +55,7 @@ def resolve_generation(workdir: str, generation: int | None, name: str | None) -
       raise UserError(f"--model={name}: {workdir} has no squishednets.json; run squish-report "
                       f"--workdir={workdir} first (with --out=DIR the names are in "
                       f"DIR/squishednets.json: pass that model's --generation instead)")
-    named = {n["name"]: n["generation"] for n in RunDir(workdir).read_json(path)}
+    named = {n["name"]: n["generation"] for n in run.read_json(path)}
     if name not in named:
       raise UserError(f"--model={name} is not in squishednets.json; choose one of "
                       f"{', '.join(named) or '(none named)'}")
@@ -80,7 +81,7 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
   cfg = run.read_config()
   if cfg is None:
     raise UserError(f"{workdir} is not a squish-evolve run (no config.json); check --workdir")
-  gen = resolve_generation(workdir, generation, model_name)
+  gen = resolve_generation(run, generation, model_name)
   run.check_model(gen)  # a damaged file is named with its fix, not a Keras traceback
   net = keras.saving.load_model(run.gen_file(gen, "model.keras"), compile=False)
   splits = data.load(cfg["dataset"], cfg["image_size"], cfg.get("data_dir"), cfg.get("seed", 0))
