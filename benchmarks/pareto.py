@@ -756,8 +756,14 @@ def seed_points(plan: Plan, run: SeedRun, create: bool, clock: dict) -> list[dic
         points.append(peer_point(method, index, gen, run, directory, figures, plan.workdir))
     clock[method] = clock.get(method, 0.0) + time.perf_counter() - start
   for p in points:
-    p["size_bytes"] = p["float_gzip_bytes"] if p["method"] == "tfmot" else p["float_bytes"]
+    p["size_bytes"] = counted_size(p)
   return points
+
+
+def counted_size(point: dict) -> int:
+  """The bytes a point's size is: its float32 file's, or gzipped for tfmot, whose file is
+  dense (its zeros are only saved by compression)."""
+  return point["float_gzip_bytes"] if point["method"] == "tfmot" else point["float_bytes"]
 
 
 # --- Latency: every file of every seed, side by side in one process ------------------------

@@ -163,35 +163,33 @@ def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
 
 def test_pareto(tmp_path):
   """The default path at toy size (digits, 1 generation of 1 epoch): each seed's evolution and
-  baselines in a child process of its own (logs kept), one baseline made in steps from the
-  ancestor and one in a legacy-Keras process (the others are tested in test_peers.py), then
-  every file of both seeds timed side by side in the parent. Then --measure_only reuses every
-  piece, and the plots are redrawn from the JSON alone."""
+  a baseline made in steps from the ancestor in a child process of its own (logs kept), then
+  every file of both seeds timed side by side in the parent (the other baselines, tfmot's
+  legacy-Keras process among them, are tested in test_peers.py). Then --measure_only reuses
+  every piece, and the plots are redrawn from the JSON alone."""
   workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
   args = [f"--workdir={workdir}", f"--results_dir={out}", "--dataset=digits", "--seeds=0,1",
           "--max_models=1", "--max_drop=1", "--bench_seconds=0.05", "--bench_rounds=1",
           "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0",
-          "--methods=evolution,l1_iterative,tfmot"]
+          "--methods=evolution,l1_iterative"]
   run_script("pareto.py", *args, "--jobs=2", timeout=1200)
   figures, text = results(out, "pareto")
   assert figures["config"]["overrides"] == {"generations": 1, "epochs": 1,
                                             "finetune_epochs": 1, "accuracy_floor": 0.0}
   points = {(p["method"], p["index"], p["seed"]): p for p in figures["points"]}
   assert set(points) == {(m, i, s) for s in (0, 1) for m, i in
-                         (("evolution", 0), ("evolution", 1), ("l1_iterative", 1), ("tfmot", 1))}
+                         (("evolution", 0), ("evolution", 1), ("l1_iterative", 1))}
   for seed in (0, 1):
     # the ancestor's epoch, then the offspring's (and any milder retry's); the baselines made
     # from the trained ancestor get what the evolution spent after it
     ancestor, gen1 = (points["evolution", g, seed]["budget_epochs"] for g in (0, 1))
     assert ancestor == 1 and gen1 >= 2
-    for method in ("l1_iterative", "tfmot"):
-      assert points[method, 1, seed]["budget_epochs"] == gen1 - ancestor
-    tfmot = points["tfmot", 1, seed]
-    assert tfmot["size_bytes"] == tfmot["float_gzip_bytes"] and tfmot["int8_path"] is None
+    l1 = points["l1_iterative", 1, seed]
+    assert l1["budget_epochs"] == gen1 - ancestor and l1["size_bytes"] == l1["float_bytes"]
     # each child evolved its own seed and wrote its output to its log
     log = open(os.path.join(workdir, "logs", f"seed_{seed}.log"), encoding="utf-8").read()
     assert "generation 1/1" in log and f"seed_{seed}" in log
-  assert len(figures["aggregates"]) == 4
+  assert len(figures["aggregates"]) == 3
   for e in figures["aggregates"]:
     assert e["n_seeds"] == 2 and 0 <= e["top1_test"]["mean"] <= 1
     assert e["latency_ms_p50_float_t1"]["mean"] > 0 and e["latency_ms_p50_float_tall"]["n"] == 2

@@ -320,3 +320,26 @@ def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
   assert figures["macs"] == 1_634_240 and figures["epochs"] == 1  # counted at 32x32
   assert figures["params_total"] > 1e6 and 0 <= figures["top1_val"] <= 1
   assert (figures["int8_bytes"] is None) == (figures["int8_refused"] is not None)
+
+
+def test_tfmot_piece_prunes_the_ancestor_in_a_legacy_keras_process(tmp_path):
+  """tfmot's baseline end to end (test_benchmarks' toy pareto run leaves it out): the
+  worker prunes a small stand-in ancestor to the sparsity asked and writes a float32 file,
+  timed at the training size only."""
+  spec = {k: max(8, v // 8) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
+  records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec}]
+  run = toy_run(tmp_path, records, [], epochs=1, finetune_epochs=1)
+  run.__dict__["ancestor"] = model.squeezenet(spec, image_size=32, seed=0)
+  directory = str(tmp_path / "tfmot_1")
+  figures = pareto.tfmot_piece(directory, run, [0.5], epochs=1)
+  assert figures["params_total"] == arch.param_count(spec) and figures["spec"] == spec
+  assert figures["macs"] == arch.macs(spec, 32) and figures["epochs"] == 1
+  assert 0.4 < figures["kernel_sparsity"] < 0.6  # dense weights, about half of them zero
+  assert figures["params_nonzero"] < figures["params_total"]
+  # the dense file's zeros are what gzip takes out: that is the size pareto.py counts
+  assert figures["float_gzip_bytes"] < 0.8 * figures["float_bytes"]
+  assert figures["int8_bytes"] is None and figures["int8_refused"].startswith("not measured")
+  assert os.listdir(directory) == ["model.tflite"] and 0 <= figures["top1_test"] <= 1
+  point = {"method": "tfmot", **figures}
+  assert pareto.counted_size(point) == figures["float_gzip_bytes"]
+  assert pareto.counted_size({**point, "method": "l1_iterative"}) == figures["float_bytes"]
