@@ -324,8 +324,8 @@ def test_l1_oneshot_and_mobilenet_pieces_end_to_end_and_reused(tmp_path):
 
 def test_tfmot_piece_prunes_the_ancestor_in_a_legacy_keras_process(tmp_path):
   """tfmot's baseline end to end (test_benchmarks' toy pareto run leaves it out): the
-  worker prunes a small stand-in ancestor to the sparsity asked and writes a float32 file,
-  timed at the training size only."""
+  worker prunes a small stand-in ancestor to the sparsity asked; of the float32 files it
+  writes, the piece keeps the one at the training size."""
   spec = {k: max(8, v // 8) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
   records = [{"generation": 0, "params_total": arch.param_count(spec), "spec": spec}]
   run = toy_run(tmp_path, records, [], epochs=1, finetune_epochs=1)
@@ -333,7 +333,7 @@ def test_tfmot_piece_prunes_the_ancestor_in_a_legacy_keras_process(tmp_path):
   directory = str(tmp_path / "tfmot_1")
   figures = pareto.tfmot_piece(directory, run, [0.5], epochs=1)
   assert figures["params_total"] == arch.param_count(spec) and figures["spec"] == spec
-  assert figures["macs"] == arch.macs(spec, 32) and figures["epochs"] == 1
+  assert figures["macs"] == arch.macs(spec, 32)
   assert 0.4 < figures["kernel_sparsity"] < 0.6  # dense weights, about half of them zero
   assert figures["params_nonzero"] < figures["params_total"]
   # the dense file's zeros are what gzip takes out: that is the size pareto.py counts

@@ -1,5 +1,6 @@
 """Training options offspring can use: distillation from the parent, warmup, shifted images."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -77,3 +78,11 @@ def test_fit_traces_the_train_step_once():
   traces = count_traces(net)
   history = train.fit(net, splits, 1, 64, 1e-3, 0, verbose=0, validate_each_epoch=False)
   assert traces == [1] and "accuracy" in history.history
+
+
+def test_compile_leaves_an_unbuilt_model_to_be_built_by_fit():
+  """A model without variables yet: its optimizer is built by fit with them, not now."""
+  net = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+  trainer.compile_model(net, 1e-3, decay_steps=1)
+  history = net.fit(np.ones((4, 3), np.float32), np.arange(4), epochs=1, verbose=0)
+  assert np.isfinite(history.history["loss"][0]) and len(net.optimizer.variables) > 1

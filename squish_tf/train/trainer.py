@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import keras
@@ -32,7 +33,10 @@ def compile_model(model: keras.Model, learning_rate: float, decay_steps: int,
                   metrics=("accuracy",)) -> None:
   """Adam with cosine decay to zero, after an optional linear warmup: the ReLU head of
   SqueezeNet makes a constant rate wobble (and at 1e-3, collapse to all-zero logits) on
-  small data sets; a warmup spares inherited weights a full-rate first step."""
+  small data sets; a warmup spares inherited weights a full-rate first step.
+
+  `metrics`: "accuracy" (of integer labels, as every split here has) or functions
+  f(y_true, y_pred); `model` is built, as every network here is (functional)."""
   if warmup_steps:
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, max(decay_steps, 1), warmup_target=learning_rate, warmup_steps=warmup_steps)
@@ -42,14 +46,16 @@ def compile_model(model: keras.Model, learning_rate: float, decay_steps: int,
                 metrics=[_metric(m) for m in metrics], jit_compile=False)
   # Every variable made before fit traces its step: a step that makes variables (Keras builds
   # the optimizer and metrics lazily) is traced twice, ~2.5 s of a toy network's ~9 s fit.
-  model.optimizer.build(model.trainable_variables)
+  if model.built:  # an unbuilt model has no variables yet; Keras then builds it all lazily
+    model.optimizer.build(model.trainable_variables)
 
 
 def _metric(metric):
-  """A metric object, its variables made now: "accuracy" (integer labels) or a function."""
+  """A metric object, its variables made now, for "accuracy" (of integer labels) or a
+  function f(y_true, y_pred); anything else is passed to Keras as it is."""
   if metric == "accuracy":
     return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-  if callable(metric) and not isinstance(metric, keras.metrics.Metric):
+  if inspect.isfunction(metric):
     return keras.metrics.MeanMetricWrapper(metric, name=metric.__name__)
   return metric
 
