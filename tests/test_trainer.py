@@ -1,4 +1,5 @@
-"""Training options offspring can use: distillation from the parent, warmup, shifted images."""
+"""Training: options offspring can use (distillation from the parent, warmup, shifted
+images), and fit tracing its train step once."""
 
 import keras
 import numpy as np

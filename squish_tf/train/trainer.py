@@ -36,7 +36,8 @@ def compile_model(model: keras.Model, learning_rate: float, decay_steps: int,
   small data sets; a warmup spares inherited weights a full-rate first step.
 
   `metrics`: "accuracy" (of integer labels, as every split here has) or functions
-  f(y_true, y_pred); `model` is built, as every network here is (functional)."""
+  f(y_true, y_pred). A built model (every network here is functional) gets its optimizer
+  built now, so that fit traces its step once."""
   if warmup_steps:
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, max(decay_steps, 1), warmup_target=learning_rate, warmup_steps=warmup_steps)
@@ -44,9 +45,9 @@ def compile_model(model: keras.Model, learning_rate: float, decay_steps: int,
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(decay_steps, 1))
   model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss,
                 metrics=[_metric(m) for m in metrics], jit_compile=False)
-  # Every variable made before fit traces its step: a step that makes variables (Keras builds
-  # the optimizer and metrics lazily) is traced twice, ~2.5 s of a toy network's ~9 s fit.
-  if model.built:  # an unbuilt model has no variables yet; Keras then builds it all lazily
+  # A step that makes variables (Keras builds the optimizer and metrics lazily) is traced
+  # twice, ~2.5 s of a toy network's ~9 s fit. An unbuilt model has no variables to build for.
+  if model.built:
     model.optimizer.build(model.trainable_variables)
 
 
