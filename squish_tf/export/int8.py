@@ -2,7 +2,7 @@
 
 No Keras import here: the legacy-Keras QAT worker (`squish_tf.legacy.qat_worker`) converts
 and verifies its tf_keras model with these same functions. `model` is whatever Keras the
-calling process uses; TFLiteConverter.from_keras_model takes both. Inference with quantized
+calling process uses; `litert.converter` takes both. Inference with quantized
 I/O is `squish_tf.export.litert.predict`.
 """
 
@@ -66,7 +66,7 @@ def convert_int8(model, representative_images: np.ndarray, io_dtype: str = "int8
     for image in images:
       yield [image[None]]
 
-  converter = tf.lite.TFLiteConverter.from_keras_model(model_lib.release_form(model))
+  converter = litert.converter(model_lib.release_form(model))
   converter.optimizations = [tf.lite.Optimize.DEFAULT]
   converter.representative_dataset = representative
   # Only integer kernels: a float fallback op would make a silently mixed model.
