@@ -33,6 +33,27 @@ def test_verified_export_matches_keras_and_keeps_figures(tiny):
   assert litert.top1(path, x, y) == pytest.approx(keras_top1, abs=1 / len(y))
 
 
+def test_float32_and_int8_files_name_their_tensors_as_apps_read_them(tiny):
+  """litert.converter traces the model itself; the names an app addresses (models.json's
+  tensor contract) are those Keras's own export gave."""
+  from squish_tf.export import int8
+  net, x, _, path, _ = tiny
+  contract = {"serving_default": {"inputs": ["image"], "outputs": ["output_0"]}}
+  for blob in (open(path, "rb").read(), int8.convert_int8(net, x[:8])):
+    assert litert.interpreter(model_content=blob).get_signature_list() == contract
+
+
+def test_a_two_input_model_converts_through_keras_export():
+  import keras
+  a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+  net = keras.Model([a, b], keras.layers.Dense(2, name="dense")(keras.layers.Concatenate()([a, b])))
+  ones = np.ones((1, 3), np.float32)
+  interp = litert.interpreter(model_content=litert.to_tflite(net))
+  runner = interp.get_signature_runner("serving_default")
+  [got] = runner(a=ones, b=2 * ones).values()
+  np.testing.assert_allclose(got, net.predict([ones, 2 * ones], verbose=0), atol=1e-5)
+
+
 def test_a_file_at_32_stores_no_inert_taps_and_gives_the_same_outputs(tiny):
   net, x, _, path, _ = tiny
   full = litert.to_tflite(net, fold=False)

@@ -106,7 +106,8 @@ sys.exit(worker.serve(sys.argv, "python -m failing_worker", run))
 def test_worker_errors_come_back_as_one_line(tmp_path, monkeypatch, error, raised):
   """What a legacy-Keras worker raises reaches the driver as the same UserError or ValueError,
   anything else as a RuntimeError naming it, each in one line (a stand-in worker that fails
-  at once; the real worker's refusal is the test above)."""
+  at once; the real worker's refusal is the test above). A QAT file refused at the end is
+  int8.write_verified's UserError (test_quantize) through this transport."""
   (tmp_path / "failing_worker.py").write_text(FAILING_WORKER.format(error=error))
   monkeypatch.setenv("PYTHONPATH", str(tmp_path))
   workdir = tmp_path / "work"

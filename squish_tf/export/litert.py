@@ -43,22 +43,23 @@ def interpreter(model_content: bytes | None = None, model_path: str | None = Non
 def converter(model) -> tf.lite.TFLiteConverter:
   """A TFLite converter of a Keras or tf_keras model's inference pass (training=False).
 
-  The model is traced here once: TF 2.21's `from_keras_model` first writes it out as a
-  SavedModel, which takes longer than the conversion itself (a toy SqueezeNet on 2 cores:
-  3.3-4.3 s against 1.4-2.0 s; its tf_keras QAT twin 20 s against 5 s), for the same weights
-  and tensors. The signature is `serving_default`: `image` -> `output_0` for either Keras
-  (from_keras_model named a tf_keras output after its last layer). The trackable object must
-  hold the tf.Variables (under Keras 3's own): without them the file has no weights and
-  computes NaN.
+  The model is traced here once and converted from that function. TF 2.21's
+  `from_keras_model` exports the whole model as a SavedModel first, which took longer than
+  the conversion itself (a toy SqueezeNet on 2 cores: 3.3-4.3 s against 1.4-2.0 s; its
+  tf_keras QAT twin 20 s against 5 s), for the same weights and tensors. The signature is
+  `serving_default`: `image` -> `output_0` for either Keras (from_keras_model named a
+  tf_keras output after its last layer). The trackable object must hold the variables the
+  trace captured: the converter saves it to freeze them, and without them the file has no
+  weights and computes NaN.
   """
-  if len(model.inputs) != 1:
+  inputs = getattr(model, "inputs", None)
+  if not inputs or len(inputs) != 1:  # an unbuilt or multi-input model: Keras's own export
     return tf.lite.TFLiteConverter.from_keras_model(model)
-  keras3 = type(model).__module__.split(".")[0] == "keras"
-  holder = tf.Module()
-  holder.weights = [v.value for v in model.variables] if keras3 else list(model.variables)
-  [image] = model.inputs
+  [image] = inputs
   spec = tf.TensorSpec([None, *image.shape[1:]], image.dtype, name=image.name.split(":")[0])
   traced = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+  holder = tf.Module()
+  holder.captured = list(traced.variables)
   return tf.lite.TFLiteConverter.from_concrete_functions([traced], holder)
 
 
@@ -84,7 +85,8 @@ def folded_layers(interp) -> tuple[str, ...]:
 
 
 def quiet_convert(converter) -> bytes:
-  """converter.convert(), without the SavedModel signature dump it prints to stdout."""
+  """converter.convert(), without what it prints to stdout (Keras's SavedModel export, which
+  `converter` falls back on, dumps the signature there)."""
   with contextlib.redirect_stdout(io.StringIO()):
     return converter.convert()
 
