@@ -56,7 +56,7 @@ def converter(model) -> tf.lite.TFLiteConverter:
   if not inputs or len(inputs) != 1:  # an unbuilt or multi-input model: Keras's own export
     return tf.lite.TFLiteConverter.from_keras_model(model)
   [image] = inputs
-  spec = tf.TensorSpec([None, *image.shape[1:]], image.dtype, name=image.name.split(":")[0])
+  spec = tf.TensorSpec([None, *image.shape[1:]], image.dtype, name=image.name)
   traced = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
   holder = tf.Module()
   holder.captured = list(traced.variables)
