@@ -40,7 +40,7 @@ def main(argv):
   from squish_tf import files
   from squish_tf.bench import litert_bench
   from squish_tf.errors import UserError
-  from squish_tf.export import litert
+  from squish_tf.export import litert, runtime
   from squish_tf.net import arch, model
   from squish_tf.report.table2 import markdown_table
   labels = FLAGS.labels or [os.path.basename(os.path.dirname(os.path.abspath(p)))
@@ -67,7 +67,7 @@ def main(argv):
       for kind, variant in (("as_trained", net), ("folded", model.folded(net))):
         tflite = os.path.join(tmp, f"{label}_{kind}.tflite")
         files.write_bytes(tflite, litert.to_tflite(variant, fold=False))
-        got = litert.predict(litert.interpreter(model_path=tflite), images)
+        got = runtime.predict(runtime.interpreter(model_path=tflite), images)
         row[f"{kind}_max_abs_diff"] = float(np.abs(got - expected).max())
         paths.append((row, kind, tflite))
       rows.append(row)

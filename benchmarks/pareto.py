@@ -92,6 +92,7 @@ class Plan:
   workdir: str
   results_dir: str
   command: str
+  executor: str = "process"  # where a seed's offspring train (squish-evolve's --executor)
 
   @property
   def name(self) -> str:
@@ -238,7 +239,7 @@ def seed_run(plan: Plan, seed: int, evolve: bool) -> SeedRun:
   run_dir = os.path.join(root, "evolution")
   if evolve:
     resume = os.path.exists(os.path.join(run_dir, "config.json"))
-    with executors.make_executor("process") as executor:  # memory: see ProcessExecutor
+    with executors.make_executor(plan.executor) as executor:
       records = loop.run(cfg, run_dir, resume=resume, executor=executor)
   else:
     records = RunDir(run_dir).records()
@@ -333,12 +334,12 @@ def distillation(run: SeedRun) -> dict:
 def file_figures(float_path: str, int8_path: str | None, test) -> dict:
   """Test top-1 through LiteRT and sizes (raw, gzipped) of a float32 and an int8 file."""
   from squish_tf import files
-  from squish_tf.export import litert
-  out = {"top1_test": round(litert.top1(float_path, *test), 5), "top1_test_int8": None,
+  from squish_tf.export import runtime
+  out = {"top1_test": round(runtime.top1(float_path, *test), 5), "top1_test_int8": None,
          "int8_bytes": None, "int8_gzip_bytes": None}
   out.update({f"float_{k}": v for k, v in files.sizes(float_path).items()})
   if int8_path:
-    out["top1_test_int8"] = round(litert.top1(int8_path, *test), 5)
+    out["top1_test_int8"] = round(runtime.top1(int8_path, *test), 5)
     out.update({f"int8_{k}": v for k, v in files.sizes(int8_path).items()})
   return out
 
@@ -937,6 +938,9 @@ def define_flags() -> None:
   flags.DEFINE_integer("jobs", 3, "Seeds trained at once, each in its own process (1: one "
                        "after another in this one); every file is then timed here, side by "
                        "side.", lower_bound=1)
+  flags.DEFINE_enum("executor", "process", ["process", "local"], "Where each seed's offspring "
+                    "train: a recycled child process, which returns the memory TensorFlow keeps "
+                    "behind every network (long runs), or the seed's own process (toy runs).")
   flags.DEFINE_bool("measure_only", False, "Only time the files again and rewrite the outputs.")
   flags.DEFINE_bool("replot", False, "Only rewrite the .md and .png from the results .json.")
 
@@ -967,7 +971,8 @@ def plan_from_flags(argv: list[str]) -> Plan:
               max_models=value("max_models"), match=FLAGS.match,
               bench_seconds=value("bench_seconds"), bench_rounds=value("bench_rounds"),
               quick=FLAGS.quick, workdir="", results_dir=FLAGS.results_dir,
-              command=shlex.join(["python", "benchmarks/pareto.py", *argv[1:]]))
+              command=shlex.join(["python", "benchmarks/pareto.py", *argv[1:]]),
+              executor=FLAGS.executor)
   workdir = FLAGS.workdir or os.path.join("runs", plan.name)
   return dataclasses.replace(plan, workdir=workdir)
 

@@ -27,6 +27,8 @@ flags.DEFINE_integer("finetune_epochs", 2, "Fine-tuning epochs per offspring.")
 flags.DEFINE_float("accuracy_floor", 0.5, "Validation top-1 an offspring needs (0 for toy runs).")
 flags.DEFINE_float("max_accuracy_drop", None, "Relative floor (default: squish-evolve's; 1 for "
                    "toy runs).")
+flags.DEFINE_float("bench_seconds", 0.5, "Each generation's interpreter timing per batch size "
+                   "and thread count (squish-evolve's --bench_seconds).")
 flags.DEFINE_string("results_dir", results.RESULTS_DIR, "Where the results files go.")
 FLAGS = flags.FLAGS
 TIMING_KEYS = {"phase_seconds", "wall_seconds", "train_seconds", "images_per_sec_b1",
@@ -73,6 +75,7 @@ def main(argv):
   cfg = config.EvolveConfig(image_size=FLAGS.image_size, generations=FLAGS.generations,
                             population=FLAGS.population, finetune_epochs=FLAGS.finetune_epochs,
                             accuracy_floor=FLAGS.accuracy_floor,
+                            bench_seconds=FLAGS.bench_seconds,
                             **({} if FLAGS.max_accuracy_drop is None
                                else {"max_accuracy_drop": FLAGS.max_accuracy_drop}),
                             ancestor=ancestor)
@@ -106,7 +109,8 @@ def main(argv):
   result = {
       "command": "python benchmarks/population_executors.py " + " ".join(
           f"--{k}={FLAGS[k].value}" for k in ("workdir", "image_size", "ancestor_epochs",
-                                              "generations", "population", "finetune_epochs")) +
+                                              "generations", "population", "finetune_epochs",
+                                              "bench_seconds")) +
           " --variants=" + ",".join(FLAGS.variants),
       "cpu_count": os.cpu_count(),
       "runs": rows,

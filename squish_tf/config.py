@@ -93,6 +93,9 @@ class EvolveConfig(TrainConfig):
   distill_temperature: float = 2.0
   warmup_epochs: float = 0.0  # linear learning-rate warmup before the cosine decay
   augment_pixels: int = 0  # random shifts of up to this many pixels while training (0: off)
+  # A generation's interpreter timing per batch size at bench_image_size and per thread
+  # count at the release size, split into rounds (~2 s a generation at 0.5)
+  bench_seconds: float = 0.5
 
   def __post_init__(self):
     super().__post_init__()
@@ -153,6 +156,9 @@ class EvolveConfig(TrainConfig):
         raise UserError(f"--{name} must be >= 0 (0: off), got {getattr(self, name)}")
     if self.finetune_epochs < 1:
       raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
+    if not self.bench_seconds > 0:
+      raise UserError(f"--bench_seconds must be > 0 (0.5 is the default), got "
+                      f"{self.bench_seconds}")
 
 
 def to_dict(config) -> dict:

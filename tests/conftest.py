@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow, small helpers that build masked networks."""
+"""Shared test set-up: quiet TensorFlow, a CLI runner."""
 
 import os
 import subprocess
@@ -20,14 +20,3 @@ def run_cli(*args, timeout=600, env=None):
 @pytest.fixture
 def cli():
   return run_cli
-
-
-@pytest.fixture(scope="module")
-def brief_timing():
-  """A module whose runs record each generation's timings without judging them: 0.05 s a
-  measurement instead of the loop's 0.5 (a toy generation's timings are ~2 s of its ~15)."""
-  from squish_tf.evolve import loop
-  with pytest.MonkeyPatch.context() as patch:
-    patch.setattr(loop, "BENCH_SECONDS", 0.05)
-    patch.setattr(loop, "RELEASE_SECONDS", 0.05)
-    yield

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_EVOLUTION = ["--generations=1", "--image_size=32", "--epochs=1", "--finetune_epochs=1",
-                 "--bench_image_size=32", "--accuracy_floor=0", "--max_accuracy_drop=1"]
+                 "--bench_image_size=32", "--accuracy_floor=0", "--max_accuracy_drop=1",
+                 "--bench_seconds=0.05", "--executor=local"]
 
 
 def run_script(name, *args, timeout=900):
@@ -55,7 +56,7 @@ def test_population_executors(tmp_path):
   run_script("population_executors.py", f"--workdir={tmp_path / 'pop'}", f"--results_dir={out}",
              "--image_size=32", "--ancestor_epochs=1", "--generations=1", "--population=2",
              "--finetune_epochs=1", "--variants=local", "--accuracy_floor=0",
-             "--max_accuracy_drop=1")
+             "--max_accuracy_drop=1", "--bench_seconds=0.05")
   figures, text = results(out, "population_executors")
   [row] = figures["runs"]
   assert row["variant"] == "local" and row["selected"] in ([0], [1])
@@ -170,12 +171,13 @@ def test_pareto(tmp_path):
   workdir, out = str(tmp_path / "work"), str(tmp_path / "results")
   args = [f"--workdir={workdir}", f"--results_dir={out}", "--dataset=digits", "--seeds=0,1",
           "--max_models=1", "--max_drop=1", "--bench_seconds=0.05", "--bench_rounds=1",
-          "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0",
-          "--methods=evolution,l1_iterative"]
+          "--evolve=generations=1,epochs=1,finetune_epochs=1,accuracy_floor=0,bench_seconds=0.05",
+          "--methods=evolution,l1_iterative", "--executor=local"]
   run_script("pareto.py", *args, "--jobs=2", timeout=1200)
   figures, text = results(out, "pareto")
   assert figures["config"]["overrides"] == {"generations": 1, "epochs": 1,
-                                            "finetune_epochs": 1, "accuracy_floor": 0.0}
+                                            "finetune_epochs": 1, "accuracy_floor": 0.0,
+                                            "bench_seconds": 0.05}
   points = {(p["method"], p["index"], p["seed"]): p for p in figures["points"]}
   assert set(points) == {(m, i, s) for s in (0, 1) for m, i in
                          (("evolution", 0), ("evolution", 1), ("l1_iterative", 1))}

@@ -2,12 +2,16 @@
 nothing else on stderr (no TensorFlow start-up lines above it)."""
 
 import importlib.util
+import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from squish_tf.export import cuda
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def assert_one_line_error(proc, *words):
@@ -95,6 +99,7 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     ("train", ["--learning_rate=0"], "--learning_rate"),
     ("export", ["--format=onnx", "--out=m.onnx", "--batch_sizes=one"], "--batch_sizes"),
     ("report", ["--workdir=/nonexistent/run"], "does not exist"),
+    ("evolve", ["--resume"], "no run to resume"),  # run directories are opened before it too
 ])
 def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word):
   """Checked before TensorFlow is imported: the one line comes at once, not ~8 s later."""
@@ -103,3 +108,17 @@ def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module
        *args], capture_output=True, text=True, timeout=120)
   assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
+
+
+def test_bench_times_a_tflite_file_without_tensorflow(tmp_path):
+  """squish-bench on .tflite files needs only LiteRT: its table in about a second, not after
+  TensorFlow's ~8 s start."""
+  released = os.path.join(ROOT, "tflite", "squishednet-3")
+  proc = subprocess.run(
+      [sys.executable, "-c", PROBE, "squish_tf.cli.bench", "--seconds=0.1",
+       f"--json={tmp_path}/bench.json", os.path.join(released, "model.tflite"),
+       os.path.join(released, "model_int8.tflite")], capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.strip().endswith("tensorflow imported: False"), proc.stdout
+  assert "squishednet-3/model_int8.tflite" in proc.stdout
+  assert [r["image_size"] for r in json.load(open(tmp_path / "bench.json"))] == [32, 32]

@@ -14,20 +14,18 @@ import pytest
 
 from squish_tf import config
 from squish_tf.errors import UserError
-from squish_tf.evolve import genome, offspring
+from squish_tf.evolve import genome, offspring, opening
 from squish_tf.evolve import loop as evolve
 from squish_tf.net import arch
 from squish_tf.net import model as model_lib
 from squish_tf.report import run_report, table2
 from squish_tf.rundir import RunDir
 
-# generation timings recorded, not judged (conftest.brief_timing)
-pytestmark = pytest.mark.usefixtures("brief_timing")
-
 # 5 ancestor epochs: decisive enough that its int8 file passes verification (2 were not).
+# Timings are recorded, not judged: 0.05 s each instead of 0.5 (~2 s of a toy generation's ~15).
 TINY = dict(image_size=32, epochs=5, finetune_epochs=1, generations=2, bench_image_size=48,
             accuracy_floor=0.0, max_accuracy_drop=1.0, r_syn=0.8, r_clu=0.8, seed=3,
-            int8=True)
+            int8=True, bench_seconds=0.05)
 TINY_FLAGS = [f"--{k}={v}" if not isinstance(v, bool) else f"--{k}" for k, v in TINY.items()]
 KEYS = ("generation", "params_total", "params_alive", "macs", "top1_keras", "top1_tflite",
         "tflite_bytes", "tflite_gzip_bytes", "images_per_sec_b1", "images_per_sec_b32",
@@ -186,9 +184,10 @@ def test_pareto_front_and_naming():
 def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_run, tmp_path):
   workdir = str(tmp_path / "killed")
   # Its own ancestor, trained again in this process: the masks below then also show that
-  # training repeats exactly. No int8 files: the kill and the resume are what is tested.
+  # training repeats exactly. No int8 files, and offspring in the driver: the kill and the
+  # resume are what is tested (a process worker dying with its driver: test_executors.py).
   cmd = [sys.executable, "-m", "squish_tf.cli.evolve", f"--workdir={workdir}", *TINY_FLAGS,
-         "--noint8"]
+         "--noint8", "--executor=local"]
   env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
   proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 600
@@ -237,9 +236,9 @@ def test_resume_reads_options_a_run_predates_as_their_defaults(reference_run, tm
   saved = json.loads(open(path).read())
   del saved["int8_granularity"]  # as written before the option existed
   open(path, "w").write(json.dumps(saved))
-  evolve.start(cfg, workdir, resume=True)
+  opening.start(cfg, workdir, resume=True)
   with pytest.raises(UserError, match="int8_granularity='per_channel' \\(now 'per_tensor'\\)"):
-    evolve.start(config.EvolveConfig(**{**TINY, "int8_granularity": "per_tensor"}), workdir,
+    opening.start(config.EvolveConfig(**{**TINY, "int8_granularity": "per_tensor"}), workdir,
                  resume=True)
 
 
@@ -285,7 +284,7 @@ def test_resume_names_the_damaged_file_and_the_fix(reference_run, tmp_path, dama
   before = sorted(os.path.relpath(os.path.join(d, f), workdir)
                   for d, _, fs in os.walk(workdir) for f in fs)
   with pytest.raises(UserError) as e:
-    evolve.start(config.EvolveConfig(**TINY), workdir, resume=True)
+    opening.start(config.EvolveConfig(**TINY), workdir, resume=True)
   message = str(e.value)
   assert "\n" not in message and named in message, message
   assert ("--resume" in message) or ("restore it" in message), message
@@ -298,7 +297,7 @@ def test_resume_rebuilds_a_cut_metrics_jsonl(reference_run, tmp_path):
   workdir = _copy(reference_run, tmp_path)
   path = os.path.join(workdir, "metrics.jsonl")
   _truncate(path)
-  evolve.start(config.EvolveConfig(**TINY), workdir, resume=True)
+  opening.start(config.EvolveConfig(**TINY), workdir, resume=True)
   assert [json.loads(line)["generation"] for line in open(path)] == [0, 1, 2]
 
 
@@ -315,10 +314,10 @@ def test_the_cli_refuses_a_damaged_run_in_one_line(cli, reference_run, tmp_path)
 def test_a_run_that_failed_before_finishing_a_generation_can_be_rerun(tmp_path):
   workdir = str(tmp_path / "run")
   cfg = config.EvolveConfig(**TINY)
-  evolve.start(cfg, workdir, resume=False)  # config.json written ...
+  opening.start(cfg, workdir, resume=False)  # config.json written ...
   os.makedirs(os.path.join(workdir, "gen_000.partial"))  # ... then a crash in generation 0
-  evolve.start(config.EvolveConfig(**{**TINY, "r_syn": 0.5}), workdir, resume=False)
-  evolve.start(cfg, workdir, resume=True)  # either way, nothing finished stands in the way
+  opening.start(config.EvolveConfig(**{**TINY, "r_syn": 0.5}), workdir, resume=False)
+  opening.start(cfg, workdir, resume=True)  # either way, nothing finished stands in the way
   assert json.load(open(os.path.join(workdir, "config.json")))["r_syn"] == cfg.r_syn
   assert not os.path.exists(os.path.join(workdir, "gen_000.partial"))
 
@@ -326,7 +325,7 @@ def test_a_run_that_failed_before_finishing_a_generation_can_be_rerun(tmp_path):
 def test_resume_of_a_missing_directory_creates_nothing(tmp_path):
   workdir = tmp_path / "missing"
   with pytest.raises(UserError, match="does not exist"):
-    evolve.start(config.EvolveConfig(**TINY), str(workdir), resume=True)
+    opening.start(config.EvolveConfig(**TINY), str(workdir), resume=True)
   assert not workdir.exists()
 
 

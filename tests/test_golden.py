@@ -10,7 +10,7 @@ import pytest
 
 from squish_tf import files
 from squish_tf.data import preprocess
-from squish_tf.export import int8, litert
+from squish_tf.export import int8, litert, runtime
 from squish_tf.report import golden
 
 SIZE = 32
@@ -63,7 +63,7 @@ def test_float32_and_int8_variants_reproduce_preprocessing_and_the_interpreter(t
     assert json.loads((out / "golden.json").read_text()) == manifest
     assert files.read_json(str(out / "preprocess.json")) == preprocess.contract(SIZE)
     assert (out / "labels.txt").read_text().splitlines()[3] == "class3"
-    interp = litert.interpreter(model_path=os.path.join(model_dir, manifest["model"]["file"]))
+    interp = runtime.interpreter(model_path=os.path.join(model_dir, manifest["model"]["file"]))
     for (name, image), entry in zip(images, manifest["images"]):
       assert entry["name"] == name
       png = np.asarray(Image.open(io.BytesIO((out / entry["png"]).read_bytes())))
@@ -71,7 +71,7 @@ def test_float32_and_int8_variants_reproduce_preprocessing_and_the_interpreter(t
       x = np.frombuffer(gzip.decompress((out / entry["input"]).read_bytes()), "<f4")
       expected = preprocess.preprocess(image, SIZE).numpy()
       np.testing.assert_array_equal(x.reshape(SIZE, SIZE, 3), expected)
-      y = litert.predict(interp, expected[None])[0]
+      y = runtime.predict(interp, expected[None])[0]
       np.testing.assert_array_equal(np.float32(entry["output"]), y)
       top = [t["index"] for t in entry["top3"]]
       assert top == list(np.argsort(-y, kind="stable")[:3])

@@ -4,7 +4,7 @@ import pytest
 from squish_tf import data
 from squish_tf.bench import litert_bench as bench
 from squish_tf.errors import UserError
-from squish_tf.export import litert
+from squish_tf.export import litert, runtime
 from squish_tf.net import arch, model
 
 
@@ -24,13 +24,13 @@ def test_verified_export_matches_keras_and_keeps_figures(tiny):
   net, x, y, path, figures = tiny
   # Checked independently of the export's own check: the written file, on other images.
   other = x[32:160]
-  got = litert.predict(litert.interpreter(model_path=path), other)
+  got = runtime.predict(runtime.interpreter(model_path=path), other)
   np.testing.assert_allclose(got, net.predict(other, verbose=0), atol=litert.MAX_ABS_DIFF)
   import json
   saved = json.load(open(path + ".json"))
   assert saved["bytes"] == len(open(path, "rb").read()) and saved["images"] == 32
   keras_top1 = float(np.mean(net.predict(x, verbose=0).argmax(1) == y))
-  assert litert.top1(path, x, y) == pytest.approx(keras_top1, abs=1 / len(y))
+  assert runtime.top1(path, x, y) == pytest.approx(keras_top1, abs=1 / len(y))
 
 
 def test_float32_and_int8_files_name_their_tensors_as_apps_read_them(tiny):
@@ -40,7 +40,7 @@ def test_float32_and_int8_files_name_their_tensors_as_apps_read_them(tiny):
   net, x, _, path, _ = tiny
   contract = {"serving_default": {"inputs": ["image"], "outputs": ["output_0"]}}
   for blob in (open(path, "rb").read(), int8.convert_int8(net, x[:8])):
-    assert litert.interpreter(model_content=blob).get_signature_list() == contract
+    assert runtime.interpreter(model_content=blob).get_signature_list() == contract
 
 
 def test_a_two_input_model_converts_through_keras_export():
@@ -48,7 +48,7 @@ def test_a_two_input_model_converts_through_keras_export():
   a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
   net = keras.Model([a, b], keras.layers.Dense(2, name="dense")(keras.layers.Concatenate()([a, b])))
   ones = np.ones((1, 3), np.float32)
-  interp = litert.interpreter(model_content=litert.to_tflite(net))
+  interp = runtime.interpreter(model_content=litert.to_tflite(net))
   runner = interp.get_signature_runner("serving_default")
   [got] = runner(a=ones, b=2 * ones).values()
   np.testing.assert_allclose(got, net.predict([ones, 2 * ones], verbose=0), atol=1e-5)
@@ -59,7 +59,8 @@ def test_a_file_at_32_stores_no_inert_taps_and_gives_the_same_outputs(tiny):
   full = litert.to_tflite(net, fold=False)
   dropped = 4 * arch.inert_params(model.spec_of(net), 32)  # float32 weights that only meet zeros
   assert len(full) - len(open(path, "rb").read()) >= 0.99 * dropped
-  both = [litert.predict(litert.interpreter(data), x[:64]) for data in (full, open(path, "rb").read())]
+  both = [runtime.predict(runtime.interpreter(data), x[:64])
+          for data in (full, open(path, "rb").read())]
   np.testing.assert_allclose(both[1], both[0], atol=litert.MAX_ABS_DIFF)
 
 
@@ -68,7 +69,7 @@ def test_other_sizes_are_timed_on_the_network_as_trained(tiny, tmp_path):
 
   from squish_tf.evolve import loop
   net, _, _, path, _ = tiny
-  cfg = SimpleNamespace(image_size=32, bench_image_size=64, threads=1)
+  cfg = SimpleNamespace(image_size=32, bench_image_size=64, threads=1, bench_seconds=0.5)
   timed = loop._bench_at_size(net, path, cfg)
   assert timed["image_size"] == 64 and timed["bytes"] == len(litert.to_tflite(net, fold=False))
   same = loop._bench_at_size(net, path, SimpleNamespace(**(cfg.__dict__ | {"bench_image_size": 32})))
@@ -79,8 +80,8 @@ def test_a_folded_file_is_timed_only_where_its_folded_layers_are_inert(tiny, tmp
   net, _, _, path, _ = tiny
   unfolded = str(tmp_path / "as_trained.tflite")
   open(unfolded, "wb").write(litert.to_tflite(net, fold=False))
-  assert litert.folded_layers(litert.interpreter(model_path=unfolded)) == ()
-  folded = litert.folded_layers(litert.interpreter(model_path=path))
+  assert runtime.folded_layers(runtime.interpreter(model_path=unfolded)) == ()
+  folded = runtime.folded_layers(runtime.interpreter(model_path=path))
   assert sorted(folded) == sorted(arch.inert_taps(32)) and len(folded) == 4
   with pytest.raises(UserError, match=r"fire6_expand3x3.*folded to 1x1 for its 32x32 input; at "
                                       r"64x64 .*--image_size=0.*fold=False"):
@@ -105,11 +106,11 @@ def test_disagreeing_conversion_is_not_written(tiny, tmp_path, monkeypatch):
 def test_missing_and_truncated_files_are_user_errors(tiny, tmp_path):
   _, x, y, path, _ = tiny
   with pytest.raises(UserError, match="no such .tflite"):
-    litert.top1(str(tmp_path / "nope.tflite"), x, y)
+    runtime.top1(str(tmp_path / "nope.tflite"), x, y)
   cut = tmp_path / "cut.tflite"
   cut.write_bytes(open(path, "rb").read()[:5000])
   with pytest.raises(UserError, match="truncated"):
-    litert.top1(str(cut), x, y)
+    runtime.top1(str(cut), x, y)
 
 
 def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from squish_tf import data, train
 from squish_tf.errors import UserError
 from squish_tf.evolve import masking
-from squish_tf.export import litert, qat
+from squish_tf.export import litert, qat, runtime
 from squish_tf.legacy import worker
 from squish_tf.net import arch, model
 
@@ -66,14 +66,14 @@ def test_toy_qat_end_to_end_keeps_masks_and_runs_in_litert(masked_net, digits, t
   sidecar = json.loads((tmp_path / "qat.tflite.json").read_text())
   # written through int8.write_verified, whose refusal below the bar test_quantize tests
   assert sidecar["bytes"] == out.stat().st_size and sidecar["min_agreement"] == 0.8
-  interp = litert.interpreter(model_path=str(out))
+  interp = runtime.interpreter(model_path=str(out))
   assert np.dtype(interp.get_input_details()[0]["dtype"]).name == "int8"
   # the tensor names an app reads, as in every float32 and int8 file (litert.converter)
   assert interp.get_signature_list() == {"serving_default": {"inputs": ["image"],
                                                              "outputs": ["output_0"]}}
-  assert litert.top1(str(out), vx, vy) == pytest.approx(figures["top1_qat_int8"])
+  assert runtime.top1(str(out), vx, vy) == pytest.approx(figures["top1_qat_int8"])
   # Like every file at 32x32 it stores no inert taps: fire6-9's expand3x3 as 1x1.
-  assert sorted(litert.folded_layers(interp)) == sorted(arch.inert_taps(32))
+  assert sorted(runtime.folded_layers(interp)) == sorted(arch.inert_taps(32))
   # int8 against float32, both folded; per-channel scales weigh more in this small file (2.35x).
   assert out.stat().st_size < len(litert.to_tflite(net)) / 2
 

@@ -9,7 +9,7 @@ import pytest
 from squish_tf import data, train
 from squish_tf.errors import UserError
 from squish_tf.export import int8 as quantize
-from squish_tf.export import litert
+from squish_tf.export import litert, runtime
 from squish_tf.net import arch, model
 
 
@@ -61,12 +61,12 @@ def test_uint8_io_predicts_what_int8_io_predicts(trained, int8_bytes):
   _, _, vx, _ = trained
   probs = {}
   for io, data_bytes in int8_bytes.items():
-    interp = litert.interpreter(model_content=data_bytes)
+    interp = runtime.interpreter(model_content=data_bytes)
     detail = interp.get_input_details()[0]
     assert np.dtype(detail["dtype"]).name == io
     assert np.dtype(interp.get_output_details()[0]["dtype"]).name == io
-    probs[io] = litert.predict(interp, vx)
-  assert litert.io_details(litert.interpreter(model_content=int8_bytes["uint8"]))[
+    probs[io] = runtime.predict(interp, vx)
+  assert runtime.io_details(runtime.interpreter(model_content=int8_bytes["uint8"]))[
       "input"]["zero_point"] == 0
   # Same integer graph, zero points shifted by 128: identical after dequantization.
   np.testing.assert_allclose(probs["int8"], probs["uint8"], atol=1e-6)
@@ -81,7 +81,7 @@ def test_int8_file_is_much_smaller_than_float32(trained, int8_bytes):
 
 def _weight_scales(data: bytes) -> dict:
   """Number of quantization scales of each conv kernel in an int8 file, by tensor name."""
-  interp = litert.interpreter(model_content=data)
+  interp = runtime.interpreter(model_content=data)
   return {d["name"]: len(d["quantization_parameters"]["scales"])
           for d in interp.get_tensor_details()
           if d["dtype"] == np.int8 and len(d["shape"]) == 4 and d["name"].endswith("convolution")}
@@ -109,7 +109,7 @@ def test_export_writes_file_and_figures(trained, tmp_path):
   assert path.stat().st_size == figures["bytes"]
   saved = json.loads((tmp_path / "model_int8.tflite.json").read_text())
   assert saved["agreement"] == figures["agreement"] >= 0.7 and saved["io_dtype"] == "int8"
-  assert litert.top1(str(path), vx, vy) == pytest.approx(figures["top1_int8"])
+  assert runtime.top1(str(path), vx, vy) == pytest.approx(figures["top1_int8"])
 
 
 def test_disagreeing_file_is_refused_and_not_written(trained, int8_bytes, tmp_path):

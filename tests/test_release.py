@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from squish_tf.data import preprocess
-from squish_tf.export import litert
+from squish_tf.export import runtime
 from squish_tf.report import publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,7 +63,7 @@ def test_released_widths_are_multiples_of_the_default_channel_multiple():
 def test_each_file_stores_no_inert_taps(model, entry):
   """At the release size the 3x3 layers that only see one pixel are stored as 1x1."""
   from squish_tf.net import arch
-  stored = litert.folded_layers(litert.interpreter(model_content=_blob(model, entry)))
+  stored = runtime.folded_layers(runtime.interpreter(model_content=_blob(model, entry)))
   assert sorted(stored) == sorted(arch.inert_taps(model["image_size"]))
 
 
@@ -94,7 +94,7 @@ def test_each_file_reproduces_its_recorded_predictions_through_litert(model, ent
                                                                       check_images):
   x, y = check_images
   assert len(y) == INDEX["check_images"]["images"] == len(entry["check"]["predictions"])
-  got = litert.predict(litert.interpreter(model_content=_blob(model, entry)), x).argmax(1)
+  got = runtime.predict(runtime.interpreter(model_content=_blob(model, entry)), x).argmax(1)
   np.testing.assert_array_equal(got, entry["check"]["predictions"])
   assert float(np.mean(got == y)) == pytest.approx(entry["check"]["top1"], abs=1e-9)
 
@@ -110,12 +110,12 @@ def test_golden_vectors_come_from_the_released_files():
     model, entry = released[key]
     assert spec["model"]["sha256"] == entry["sha256"], (
         "golden vectors are stale: run squish-golden --tflite_dir=tflite")
-    interp = litert.interpreter(model_content=_blob(model, entry))
+    interp = runtime.interpreter(model_content=_blob(model, entry))
     size = spec["image_size"]
     for image in spec["images"]:
       with gzip.open(os.path.join(GOLDEN, variant, image["input"])) as f:
         x = np.frombuffer(f.read(), "<f4").reshape(1, size, size, 3)
-      got = litert.predict(interp, x)[0]
+      got = runtime.predict(interp, x)[0]
       np.testing.assert_array_equal(got, np.float32(image["output"]))
   manifests = [_json(os.path.join(GOLDEN, v, "golden.json"))["model"] for v in variants]
   assert sorted(m["precision"] for m in manifests) == ["float32", "int8"]

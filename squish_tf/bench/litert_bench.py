@@ -13,18 +13,18 @@ import numpy as np
 from squish_tf import files
 from squish_tf.bench import timing
 from squish_tf.errors import UserError
-from squish_tf.export import litert
+from squish_tf.export import runtime
 from squish_tf.net import arch
 
 BATCH_SIZES = (1, 32)
 
 
 def _check_folded(path: str, interp, own: int, size: int) -> None:
-  """A file folded for its own size (`litert.folded_layers`) resized to a size where those
+  """A file folded for its own size (`runtime.folded_layers`) resized to a size where those
   layers see more than one pixel would run, and time, another network."""
   if size == own:
     return
-  live = sorted(set(litert.folded_layers(interp)) - set(arch.inert_taps(size)))
+  live = sorted(set(runtime.folded_layers(interp)) - set(arch.inert_taps(size)))
   if live:
     raise UserError(f"{path} stores {', '.join(live)} folded to 1x1 for its {own}x{own} input; "
                     f"at {size}x{size} it would compute another network: time it at its own "
@@ -34,7 +34,7 @@ def _check_folded(path: str, interp, own: int, size: int) -> None:
 
 def _prepared(path: str, batch: int, image_size: int | None, threads: int | None):
   """An interpreter resized to [batch, size, size, C] with a random input set."""
-  interp = litert.interpreter(model_path=path, threads=threads)
+  interp = runtime.interpreter(model_path=path, threads=threads)
   inp = interp.get_input_details()[0]
   shape = list(inp["shape"])
   size = image_size or shape[1]
@@ -67,7 +67,7 @@ def benchmark(paths: list[str], image_size: int | None = 224, threads: int | Non
   if threads < 1:
     raise ValueError(f"threads must be >= 1, got {threads}")
   for path in paths:  # a missing or broken file fails here, before any timing
-    litert.interpreter(model_path=path)
+    runtime.interpreter(model_path=path)
   results = [{"path": path, "threads": threads, **files.sizes(path)} for path in paths]
   for batch in batch_sizes:
     interps = [_prepared(p, batch, image_size, threads) for p in paths]

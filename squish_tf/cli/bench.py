@@ -19,9 +19,10 @@ def define_flags() -> None:
 def main(argv):
   import json
 
-  common.start_tensorflow()
   from squish_tf import files
   from squish_tf.bench import any_model, litert_bench
+  if any(any_model.is_gpu_model(p) for p in argv[1:]):
+    common.start_tensorflow()  # TensorRT and TF-TRT; .tflite files need only LiteRT
   results = any_model.benchmark(argv[1:], image_size=FLAGS.image_size or None,
                                 threads=FLAGS.threads, seconds=FLAGS.seconds, warmup=FLAGS.warmup)
   print(litert_bench.format_table(results))

@@ -2,7 +2,8 @@
 entry point asks), quiet library logs, and one line for a user's mistake.
 
 An entry point defines its flags, then `run(main)`: `main` reads and checks the flags, calls
-`start_tensorflow()`, then one library function. Checking first makes a mistake in a flag's
+`start_tensorflow()` if it needs TensorFlow (`squish-bench` on .tflite files does not), then
+one library function. Checking first makes a mistake in a flag's
 value a one-line error in a fraction of a second instead of after TensorFlow's start (about
 8 s on a 2-core machine). A `UserError` prints `error: <problem and fix>` and exits 2; any
 other exception is a bug and keeps its traceback.

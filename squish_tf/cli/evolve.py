@@ -35,6 +35,9 @@ def define_flags() -> None:
                        "Input side for the per-generation interpreter benchmark.", lower_bound=32)
   flags.DEFINE_integer("threads", None, "Interpreter threads for benchmarks (default: all cores).",
                        lower_bound=1)
+  flags.DEFINE_float("bench_seconds", d.bench_seconds, "Seconds a generation's interpreter "
+                     "benchmark spends per batch size and per thread count (split into rounds); "
+                     "longer gives steadier medians.")
   flags.DEFINE_bool("int8", False, "Also write a verified post-training int8 .tflite per "
                     "generation (tflite_int8_bytes, top1_tflite_int8).")
   flags.DEFINE_enum("int8_granularity", d.int8_granularity, INT8_GRANULARITIES,
@@ -147,7 +150,9 @@ def main(argv):
       stall_generations=FLAGS.stall_generations,
       distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
-      augment_pixels=FLAGS.augment_pixels)
+      augment_pixels=FLAGS.augment_pixels, bench_seconds=FLAGS.bench_seconds)
+  from squish_tf.evolve import opening
+  opening.start(cfg, FLAGS.workdir, FLAGS.resume)  # its mistakes told before TensorFlow starts
   common.start_tensorflow()
   from squish_tf.evolve import executors, loop
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,

@@ -7,5 +7,6 @@ Data flow of one generation (docs/evolutionary-synthesis.md):
   offspring   one offspring from plain data: draw, squish, fine-tune, validate
   executors   where offspring run: here, in a recycled child process, or as Ray tasks
   selection   which offspring becomes the next parent
+  opening     a run directory opened, or checked for a resume (before TensorFlow starts)
   loop        the generations, saved one by one into a run directory
 """

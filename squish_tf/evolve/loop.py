@@ -23,38 +23,26 @@ from squish_tf import config as config_lib
 from squish_tf import data, files, train
 from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
-from squish_tf.evolve import genome, selection
+from squish_tf.evolve import genome, opening, selection
 from squish_tf.evolve.clock import PhaseClock
 from squish_tf.evolve.offspring import model_seed, offspring_task, planned_epochs, polish_task
 from squish_tf.evolve.offspring import splits as load_splits
-from squish_tf.export import litert
+from squish_tf.export import litert, runtime
 from squish_tf.net import arch
 from squish_tf.net import model as model_lib
 from squish_tf.rundir import RunDir
 from squish_tf.train import distribute, provenance
 
-# Settings a resumed run may change without changing what the finished generations computed.
-RESUMABLE_CHANGES = ("generations", "threads", "strategy", "target_size_kb",
-                     "target_latency_ms", "target_macs", "target_int8_kb", "polish_epochs",
-                     "stall_generations")
 VERIFY_IMAGES = 64
-BENCH_SECONDS = 0.5  # per batch size at --bench_image_size; benchmarks/ measures side by side
 # Latency at the release size, batch 1: thousands of runs per round at small sizes, so the
-# median of 5 rounds is stable.
-RELEASE_SECONDS, RELEASE_ROUNDS = 0.5, 5
+# median of 5 rounds (--bench_seconds split between them) is stable; benchmarks/ measures
+# side by side.
+RELEASE_ROUNDS = 5
 
 
 def local_map(fn, arg_lists):
   """The simplest executor: one offspring after another in this process."""
   return [fn(*args) for args in arg_lists]
-
-
-def start(cfg: config_lib.EvolveConfig, workdir: str, resume: bool) -> RunDir:
-  """Opens the run directory for a new run, or checks that a resumed run keeps its config."""
-  run = RunDir(workdir)
-  run.start(config_lib.to_dict(cfg), config_lib.to_dict(config_lib.EvolveConfig()), resume,
-            RESUMABLE_CHANGES)
-  return run
 
 
 def _provenance(cfg, ds) -> dict:
@@ -75,11 +63,11 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
     with clock.time("convert"):
       parity = litert.export_verified(net, val_x, tflite_path)
     with clock.time("evaluate"):
-      top1_tflite = litert.top1(tflite_path, *test)
+      top1_tflite = runtime.top1(tflite_path, *test)
       top1_keras = train.top1(net, ds.test)
     with clock.time("benchmark"):
       speed = _bench_at_size(net, tflite_path, cfg)
-      release = release_latency(tflite_path, cfg.image_size, cfg.threads)
+      release = release_latency(tflite_path, cfg.image_size, cfg.threads, cfg.bench_seconds)
     if cfg.int8:
       with clock.time("convert"):
         int8 = _int8(net, ds, test, os.path.join(partial, "model_int8.tflite"),
@@ -126,15 +114,16 @@ def _bench_at_size(net, tflite_path: str, cfg) -> dict:
     if as_trained:
       files.write_bytes(path, litert.to_tflite(net, fold=False))
     return litert_bench.benchmark([path], image_size=cfg.bench_image_size,
-                                  threads=cfg.threads, seconds=BENCH_SECONDS)[0]
+                                  threads=cfg.threads, seconds=cfg.bench_seconds)[0]
 
 
-def release_latency(tflite_path: str, image_size: int, threads: int | None) -> dict:
+def release_latency(tflite_path: str, image_size: int, threads: int | None,
+                    seconds: float) -> dict:
   """Batch-1 latency percentiles at the release size, on 1 thread and on all (or --threads)."""
   out = {}
   for tag, count in (("t1", 1), ("tall", threads or os.cpu_count())):
     r = litert_bench.benchmark([tflite_path], image_size=image_size, threads=count,
-                               batch_sizes=(1,), seconds=RELEASE_SECONDS,
+                               batch_sizes=(1,), seconds=seconds,
                                rounds=RELEASE_ROUNDS)[0]
     for p in (10, 50, 90):
       out[f"latency_ms_p{p}_release_{tag}"] = r[f"latency_ms_p{p}"]
@@ -159,7 +148,7 @@ def _int8(net, ds, test, path: str, granularity: str) -> dict:
     logging.warning("int8: %s", refused)
     return {"tflite_int8_bytes": None, "top1_tflite_int8": None}
   return {"tflite_int8_bytes": figures["bytes"],
-          "top1_tflite_int8": round(litert.top1(path, *test), 5)}
+          "top1_tflite_int8": round(runtime.top1(path, *test), 5)}
 
 
 def _ancestor(cfg, ds, clock: PhaseClock):
@@ -356,7 +345,7 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   `executor(fn, arg_lists)` runs `fn(*args)` for each offspring and returns the
   results in order; the default runs them here, one after another.
   """
-  rundir = start(cfg, workdir, resume)
+  rundir = opening.start(cfg, workdir, resume)
   # Seeded and deterministic ops, so that a resumed run trains and draws what an
   # uninterrupted one would. Interpreter benchmarks are timings and vary.
   keras.utils.set_random_seed(cfg.seed)

@@ -1,6 +1,7 @@
 """Exports: every format goes through one convert -> check against Keras -> write path (`verify`).
 
-  litert          float32 .tflite, and LiteRT inference for any .tflite (float or quantized)
+  litert          float32 .tflite, converted from Keras
+  runtime         LiteRT inference for any .tflite, float or quantized (no TensorFlow import)
   int8            post-training full-integer .tflite
   qat             quantization-aware training (tfmot, in a legacy-Keras process) -> int8
   saved_model     serving SavedModel (signature `serving_default`: image -> probabilities)

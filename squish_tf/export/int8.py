@@ -3,7 +3,7 @@
 No Keras import here: the legacy-Keras QAT worker (`squish_tf.legacy.qat_worker`) converts
 and verifies its tf_keras model with these same functions. `model` is whatever Keras the
 calling process uses; `litert.converter` takes both. Inference with quantized
-I/O is `squish_tf.export.litert.predict`.
+I/O is `squish_tf.export.runtime.predict`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from squish_tf.config import INT8_GRANULARITIES as GRANULARITIES
 from squish_tf.errors import UserError
-from squish_tf.export import litert, verify
+from squish_tf.export import litert, runtime, verify
 from squish_tf.net import model as model_lib
 
 IO_DTYPES = {"int8": tf.int8, "uint8": tf.uint8}
@@ -85,9 +85,9 @@ def convert_int8(model, representative_images: np.ndarray, io_dtype: str = "int8
 
 def verify_int8(tflite_bytes: bytes, keras_model, images: np.ndarray, labels: np.ndarray) -> dict:
   """Top-1 of the int8 file and of the float model on real images, and their agreement."""
-  interp = litert.interpreter(model_content=tflite_bytes)
+  interp = runtime.interpreter(model_content=tflite_bytes)
   figures = verify.compare(verify.keras_predict(keras_model, images),
-                           litert.predict(interp, images), labels)
+                           runtime.predict(interp, images), labels)
   return {
       "agreement": figures["argmax_agreement"],
       "agreement_with_ties": figures["agreement_with_ties"],
@@ -96,7 +96,7 @@ def verify_int8(tflite_bytes: bytes, keras_model, images: np.ndarray, labels: np
       "max_abs_diff": figures["max_abs_diff"],
       "images": figures["images"],
       "bytes": len(tflite_bytes),
-      "io": litert.io_details(interp),
+      "io": runtime.io_details(interp),
   }
 
 

@@ -99,14 +99,14 @@ def write_variant(model_dir: str, model_file: str, precision: str, out_dir: str,
   import tensorflow as tf
 
   from squish_tf.data import preprocess
-  from squish_tf.export import litert
+  from squish_tf.export import runtime
 
   contract, labels, model_bytes = _read_model_dir(model_dir, model_file)
   if contract.get("format") != preprocess.CONTRACT_FORMAT:
     raise UserError(f"{model_dir}/preprocess.json has format {contract.get('format')!r}, "
                     f"expected {preprocess.CONTRACT_FORMAT!r}; re-publish with squish-report")
   size = int(contract["image_size"])
-  interp = litert.interpreter(model_content=model_bytes)
+  interp = runtime.interpreter(model_content=model_bytes)
   interp.allocate_tensors()
   inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
   if tuple(inp["shape"]) != (1, size, size, 3):
@@ -132,11 +132,11 @@ def write_variant(model_dir: str, model_file: str, precision: str, out_dir: str,
     files.write_bytes(os.path.join(out_dir, entry["png"]), _png(image))
     files.write_bytes(os.path.join(out_dir, entry["input"]),
                       gzip.compress(x.astype("<f4").tobytes(), mtime=0))
-    q = litert.quantize_input(x[None], inp)
+    q = runtime.quantize_input(x[None], inp)
     interp.set_tensor(inp["index"], q)
     interp.invoke()
     raw = interp.get_tensor(out["index"])[0].copy()
-    y = litert.dequantize_output(raw, out)
+    y = runtime.dequantize_output(raw, out)
     if quantized:
       entry["input_int8"] = f"{name}.input.i8.gz"
       files.write_bytes(os.path.join(out_dir, entry["input_int8"]),

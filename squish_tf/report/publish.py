@@ -25,7 +25,7 @@ import numpy as np
 from squish_tf import data, files
 from squish_tf.bench import litert_bench
 from squish_tf.data import preprocess
-from squish_tf.export import litert
+from squish_tf.export import runtime
 from squish_tf.net import arch
 from squish_tf.rundir import RunDir
 
@@ -106,7 +106,7 @@ def _stage_model(run: RunDir, cfg: dict, record: dict, title: str, staging: str)
 def tensor_contract(blob: bytes) -> dict:
   """Input and output tensors as an app addresses them: signature names, shapes, dtypes and,
   for integer tensors, scale and zero point."""
-  interp = litert.interpreter(model_content=blob)
+  interp = runtime.interpreter(model_content=blob)
   signature = interp.get_signature_list()["serving_default"]
   out = {}
   for side, detail, name in (("input", interp.get_input_details()[0], signature["inputs"][0]),
@@ -137,7 +137,7 @@ def _measure(models: list[dict], staging: str, image_size: int, check_x, check_y
     for f in m["files"]:
       path = os.path.join(staging, m["dir"], f["file"])
       f.update(latency[path], latency_threads=1, latency_threads_all=os.cpu_count())
-      predictions = litert.predict(litert.interpreter(model_path=path), check_x).argmax(1)
+      predictions = runtime.predict(runtime.interpreter(model_path=path), check_x).argmax(1)
       f["check"] = {"top1": float(np.mean(predictions == check_y)),
                     "predictions": [int(p) for p in predictions]}
 

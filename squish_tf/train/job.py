@@ -12,7 +12,7 @@ from absl import logging
 from squish_tf import config as config_lib
 from squish_tf import data, files
 from squish_tf.errors import UserError
-from squish_tf.export import litert
+from squish_tf.export import litert, runtime
 from squish_tf.net import model as model_lib
 from squish_tf.train import provenance
 from squish_tf.train.trainer import JsonlMetrics, fit, top1
@@ -74,7 +74,7 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   summary = {
       "top1_val": top1(net, splits.validation),
       "top1_keras": top1(net, splits.test),
-      "top1_tflite": litert.top1(tflite_path, test_x, test_y),
+      "top1_tflite": runtime.top1(tflite_path, test_x, test_y),
       "tflite_bytes": parity["bytes"],
       "tflite_max_abs_diff": parity["max_abs_diff"],
       "train_seconds": round(train_seconds, 2),
