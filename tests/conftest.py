@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow, a CLI runner."""
+"""Shared test set-up: quiet TensorFlow, one TensorFlow state per test, a CLI runner."""
 
 import os
 import subprocess
@@ -20,3 +20,21 @@ def run_cli(*args, timeout=600, env=None):
 @pytest.fixture
 def cli():
   return run_cli
+
+
+# One TensorFlow state for every test, whatever ran before it in its xdist worker.
+# Deterministic kernels are a process-wide switch that the evolution loop turns on and that
+# cannot be turned off again for one test, so they are on from the start; Keras's seed is
+# set before every test (a module's fixture, built first, seeds itself).
+@pytest.fixture(scope="session", autouse=True)
+def deterministic_kernels():
+  import keras
+  import tensorflow as tf
+  keras.utils.set_random_seed(0)  # determinism refuses random ops without a seed
+  tf.config.experimental.enable_op_determinism()
+
+
+@pytest.fixture(autouse=True)
+def keras_seed():
+  import keras
+  keras.utils.set_random_seed(0)

@@ -17,7 +17,6 @@ import subprocess
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from squish_tf import data, files, train
 from squish_tf.bench import gpu as gpu_bench
@@ -65,11 +64,9 @@ def run_dir(tmp_path_factory):
   """A toy squish-evolve run: gen_000 (untrained ancestor), gen_001 (a smaller network
   trained 10 epochs on digits at 32x32, about 95% validation top-1, then its weakest fifth
   of synapses masked), squishednets.json naming gen_001."""
-  # The fixture trains the same network whatever ran before it in this process: seeds and
-  # deterministic kernels, which earlier tests may have switched on (process-wide). Run after
-  # test_qat.py and a tfmot test, it once gave a generation whose QAT top-1 was 0.58, not 0.92.
+  # Seeded here: a module's fixture is built before conftest seeds its first test. (Unseeded,
+  # after test_qat.py and a tfmot test, it once gave a generation whose QAT top-1 was 0.58.)
   keras.utils.set_random_seed(0)
-  tf.config.experimental.enable_op_determinism()
   workdir = tmp_path_factory.mktemp("run")
   files.write_json(str(workdir / "config.json"), {"dataset": "digits", "data_dir": None,
                                                   "image_size": IMAGE_SIZE, "seed": 0,
