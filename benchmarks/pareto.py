@@ -28,8 +28,8 @@ matches the evolution's polish, which does not distil. tfmot and the networks tr
 scratch never distil.
 Every network is saved with a verified float32 and int8 .tflite under
 WORKDIR/seed_<s>/<method>_<k>/; a finished piece is reused when the command runs again. Each
-piece, and each seed's offspring, trains in a process of its own (TensorFlow keeps memory
-behind every network a process trains). At
+piece, and each seed's offspring (with --executor=process, the default), trains in a process
+of its own (TensorFlow keeps memory behind every network a process trains). At
 the end every file of every seed is timed in one process, side by side, at batch 1 on 1
 thread and on all cores. Writes RESULTS_DIR/pareto[_quick][_TAG].json, .md, _size.png and
 _latency.png (pareto_report.py).
@@ -930,7 +930,8 @@ def define_flags() -> None:
   # of one architecture 1.49x apart at p50 with 0.3 s in 3 rounds, within 1.09x with 0.5 s
   # in 25 rounds, twice: README, "Run on to 10x").
   flags.DEFINE_float("bench_seconds", 0.5, "Timing seconds per file and thread count, split over "
-                     "--bench_rounds.")
+                     "--bench_rounds (the evolution's own per-generation timing is "
+                     "--evolve=bench_seconds=S).")
   flags.DEFINE_integer("bench_rounds", 25, "Interleaved timing rounds.")
   flags.DEFINE_bool("quick", False, "1 seed, fashion_mnist:100, 3 generations of 1 epoch on a "
                     "3-epoch ancestor, no accuracy floor, 2 SquishedNets, MobileNetV3-Small "

@@ -156,7 +156,7 @@ class EvolveConfig(TrainConfig):
         raise UserError(f"--{name} must be >= 0 (0: off), got {getattr(self, name)}")
     if self.finetune_epochs < 1:
       raise UserError(f"--finetune_epochs must be >= 1, got {self.finetune_epochs}")
-    if not self.bench_seconds > 0:
+    if not 0 < self.bench_seconds < float("inf"):
       raise UserError(f"--bench_seconds must be > 0 (0.5 is the default), got "
                       f"{self.bench_seconds}")
 

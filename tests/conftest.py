@@ -25,16 +25,21 @@ def cli():
 # One TensorFlow state for every test, whatever ran before it in its xdist worker.
 # Deterministic kernels are a process-wide switch that the evolution loop turns on and that
 # cannot be turned off again for one test, so they are on from the start; Keras's seed is
-# set before every test (a module's fixture, built first, seeds itself).
+# set before every test (a module's fixture, built first, seeds itself). A session whose
+# test files never import TensorFlow is spared its ~8 s start.
+def _same_tensorflow_state():
+  if "tensorflow" in sys.modules:
+    import keras
+    import tensorflow as tf
+    keras.utils.set_random_seed(0)  # determinism refuses random ops without a seed
+    tf.config.experimental.enable_op_determinism()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def deterministic_kernels():
-  import keras
-  import tensorflow as tf
-  keras.utils.set_random_seed(0)  # determinism refuses random ops without a seed
-  tf.config.experimental.enable_op_determinism()
+  _same_tensorflow_state()  # after collection: before any module's fixture
 
 
 @pytest.fixture(autouse=True)
 def keras_seed():
-  import keras
-  keras.utils.set_random_seed(0)
+  _same_tensorflow_state()

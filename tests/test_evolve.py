@@ -219,6 +219,22 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
       np.testing.assert_array_equal(ours[name], theirs[name], err_msg=f"gen {g} {name}")
 
 
+def test_the_loop_turns_deterministic_kernels_on_itself(monkeypatch, tmp_path):
+  """conftest turns them on for every test, so only this notices the loop no longer doing it
+  (a resumed run would then train other offspring than an uninterrupted one)."""
+  import tensorflow as tf
+
+  class TurnedOn(Exception):
+    pass
+
+  def turned_on():
+    raise TurnedOn
+
+  monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", turned_on)
+  with pytest.raises(TurnedOn):
+    evolve.run(config.EvolveConfig(**TINY), str(tmp_path / "run"))
+
+
 def test_accuracy_floor_stops_the_run_and_keeps_earlier_generations(reference_run, tmp_path):
   workdir = str(tmp_path / "floor")
   cfg = from_reference(reference_run, accuracy_floor=1.0, population=2, milder_retries=0)

@@ -69,7 +69,7 @@ def test_other_sizes_are_timed_on_the_network_as_trained(tiny, tmp_path):
 
   from squish_tf.evolve import loop
   net, _, _, path, _ = tiny
-  cfg = SimpleNamespace(image_size=32, bench_image_size=64, threads=1, bench_seconds=0.5)
+  cfg = SimpleNamespace(image_size=32, bench_image_size=64, threads=1, bench_seconds=0.05)
   timed = loop._bench_at_size(net, path, cfg)
   assert timed["image_size"] == 64 and timed["bytes"] == len(litert.to_tflite(net, fold=False))
   same = loop._bench_at_size(net, path, SimpleNamespace(**(cfg.__dict__ | {"bench_image_size": 32})))

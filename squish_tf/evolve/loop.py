@@ -91,6 +91,7 @@ def _save_generation(run: RunDir, generation: int, net, masks: dict, record_base
         "latency_ms_p90": speed["latency_ms_p90"],
         "bench_image_size": cfg.bench_image_size,
         "bench_threads": speed["threads"],
+        "bench_seconds": cfg.bench_seconds,  # may change on a resume, as the threads may
         "macs_release": arch.macs(spec, cfg.image_size),
         "macs_224": arch.macs(spec, 224),
         **release,
@@ -247,7 +248,9 @@ def _size(cfg, head: str, representative):
       return len(int8.convert_int8(net, representative(), granularity=cfg.int8_granularity))
     return int8_size
 
-  def latency(r):  # measured: widths that suit the vector unit run faster per MAC
+  # measured: widths that suit the vector unit run faster per MAC. Its timing is fixed, not
+  # --bench_seconds: it decides the selection, which a resume must repeat.
+  def latency(r):
     net = _network(cfg, r["spec"], r["weights"], head)
     with tempfile.TemporaryDirectory() as tmp:
       path = os.path.join(tmp, "offspring.tflite")
