@@ -83,36 +83,44 @@ def test_local_and_process_select_the_same_masks_and_metrics(local_run, tmp_path
 
 def _pid_task(cfg, spec, weights, masks, generation, k):
   """A stand-in offspring task (module level: a spawned worker imports it): offspring 1
-  raises, offspring 2's worker always dies, offspring 4's only the first time (it leaves
-  spec["marker"]), offspring 3 writes its worker's pid to spec["pid_file"] and sleeps; each
-  returns its worker's pid otherwise."""
+  raises, offspring 2's worker always dies, offspring 4's only the first time (a worker that
+  dies first appends "k pid" to spec["deaths"]), offspring 3 writes its worker's pid to
+  spec["pid_file"] and sleeps; each returns its worker's pid otherwise."""
   if k == 1:
     raise ValueError("no\nsuch thing")
-  if k == 2:
-    os._exit(1)
   if k == 3:
     with open(spec["pid_file"], "w") as f:
       f.write(str(os.getpid()))
     time.sleep(300)
-  if k == 4 and not os.path.exists(spec["marker"]):
-    open(spec["marker"], "w").close()
+  if k == 2 or k == 4 and _deaths(spec["deaths"]).count(4) == 0:
+    with open(spec["deaths"], "a") as f:
+      f.write(f"{k} {os.getpid()}\n")
     os._exit(1)
   return {"offspring": k, "pid": os.getpid()}
 
 
+def _deaths(path):
+  return [int(line.split()[0]) for line in open(path)] if os.path.exists(path) else []
+
+
 def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path):
-  cfg, spec = config.EvolveConfig(**TINY), {"conv1": 64, "marker": str(tmp_path / "died")}
+  deaths = tmp_path / "deaths"
+  cfg, spec = config.EvolveConfig(**TINY), {"conv1": 64, "deaths": str(deaths)}
+  # Five workers, each paying TensorFlow's start (_seeded_call): the first for 2 tasks, then
+  # one after each of the three deaths.
   with executors.make_executor("process", tasks_per_worker=2) as executor:
-    results = executor(_pid_task, [(cfg, spec, {}, {}, 1, k) for k in (0, 0, 0, 1, 2, 4)])
-  first, second, third, raised, died, retried = results
+    results = executor(_pid_task, [(cfg, spec, {}, {}, 1, k) for k in (0, 0, 2, 4, 1)])
+  first, second, died, retried, raised = results
+  died_in = [int(line.split()[1]) for line in deaths.read_text().splitlines()]
+  assert _deaths(deaths) == [2, 2, 4]
   assert first["pid"] == second["pid"] != os.getpid()  # a child, kept for 2 tasks
-  assert third["pid"] != first["pid"]  # then replaced
-  assert raised["failed"] == "ValueError: such thing"
-  assert raised["top1_val"] == died["top1_val"] == executors.FAILED_TOP1
+  assert died_in[0] != first["pid"]  # then replaced
   assert died["failed"].startswith("worker process died twice") and died["spec"] == spec
   # a worker that died once: its task ran again in a fresh worker
-  assert os.path.exists(spec["marker"]) and retried["offspring"] == 4
-  assert retried["pid"] not in (first["pid"], third["pid"])
+  assert retried["offspring"] == 4 and retried["pid"] not in [first["pid"], *died_in]
+  assert len(set(died_in)) == 3  # each death was a worker of its own
+  assert raised["failed"] == "ValueError: such thing"
+  assert raised["top1_val"] == died["top1_val"] == executors.FAILED_TOP1
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"),
