@@ -54,12 +54,6 @@ def quiet_convert(converter) -> bytes:
     return converter.convert()
 
 
-def verify_float(tflite_bytes: bytes, keras_model, images: np.ndarray) -> dict:
-  """Compares a float32 .tflite with Keras on real inputs: max |diff| and argmax agreement."""
-  return verify.compare(verify.keras_predict(keras_model, images),
-                        runtime.predict(runtime.interpreter(model_content=tflite_bytes), images))
-
-
 def export_verified(keras_model, images: np.ndarray, path: str) -> dict:
   """Converts, checks against Keras on `images`, and only then writes `path` and `path.json`."""
   return verify.export_bytes(path, to_tflite(keras_model),
