@@ -18,6 +18,8 @@ MAX_SEED = 2**32 - 1
 SYNTHESES = ("budget", "paper", "structured", "ranked")
 SELECTIONS = ("accuracy", "tradeoff")
 OBJECTIVES = ("params", "macs", "latency", "int8_size")
+# How long squish-report times each released file at batch 1, per thread count.
+RELEASE_LATENCY_SECONDS = 2.0
 # What squish-export writes (squish_tf.export.generation).
 EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
 

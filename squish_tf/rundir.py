@@ -16,6 +16,9 @@ Layout of a squish-evolve run (everything needed to resume it or report on it):
 A generation is written to gen_NNN.partial/ and renamed when complete, so a run killed at
 any moment loses at most the generation in progress. `check` says which file of a finished
 generation is missing or damaged, and how to recover.
+
+A squish-train directory is simpler (`TRAINING_OUTPUTS`, summary.json written last);
+`claim_training_dir` decides, before TensorFlow starts, whether one may be written.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ GEN_METRICS = "metrics.json"
 # record an int8 file.
 GEN_FILES = ("model.keras", "model.keras.json", "masks.npz", "spec.json", "model.tflite",
              "model.tflite.json", GEN_METRICS)
+# What a finished squish-train directory holds; any of them means there is work to lose.
+TRAINING_OUTPUTS = ("summary.json", "model.keras", "model.keras.json", "model.tflite",
+                    "model.tflite.json", "metrics.jsonl", "labels.txt", "tensorboard")
 _GEN_DIR = re.compile(r"^gen_(\d{3}|[1-9]\d{3,})$")  # gen_999, then gen_1000
 
 
@@ -110,6 +116,17 @@ class RunDir:
         raise UserError(f"{self.gen_dir(expected)} is missing but {self.gen_dir(g)} exists; "
                         f"{self._recovery(self.gen_file(expected, GEN_METRICS))}")
       self.check_generation(g)
+
+  def records_to_report(self) -> list[dict]:
+    """The finished generations' records, once the run is whole and has one (squish-report
+    calls it before TensorFlow starts)."""
+    self.check()
+    records = self.records()
+    if not records:
+      raise UserError(f"{self.path} has no finished generation to report; run squish-evolve "
+                      f"--workdir={self.path} first")
+    self.require(CONFIG, LABELS)  # the release's data set, seed and labels
+    return records
 
   def require(self, *names: str) -> None:
     """Raises a UserError naming the first of these run files that is missing."""
@@ -250,3 +267,21 @@ def _check_tflite(path: str, expected_bytes, recovery) -> None:
   if head[4:8] != b"TFL3" or (expected_bytes is not None and size != expected_bytes):
     raise UserError(f"{path} is damaged ({size} bytes, recorded {expected_bytes}); "
                     f"{recovery(path)}")
+
+
+def claim_training_dir(workdir: str, overwrite: bool) -> None:
+  """Readies `workdir` for squish-train: refuses a directory holding another run's results
+  unless told to overwrite them, and clears what an unfinished run left."""
+  files.ensure_writable_dir(workdir)
+  if os.path.isdir(os.path.join(workdir, "gen_000")):
+    raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
+  if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
+    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
+                    f"or pass --overwrite to replace it")
+  # An unfinished run left nothing worth keeping; a replaced one neither.
+  for name in TRAINING_OUTPUTS:
+    path = os.path.join(workdir, name)
+    if os.path.isdir(path):
+      shutil.rmtree(path)
+    elif os.path.exists(path):
+      os.remove(path)

@@ -58,10 +58,6 @@ def test_bench_missing_and_truncated_tflite(cli, tmp_path):
   assert_one_line_error(cli("bench"), "no model given")
 
 
-def test_report_without_a_run(cli, tmp_path):
-  assert_one_line_error(cli("report", f"--workdir={tmp_path}"), "no finished generation")
-
-
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None
                     and cuda.cuda_device_count()[0] > 0,
                     reason="TensorRT and an NVIDIA GPU are present: the engine file is read")
@@ -94,20 +90,41 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """
 
 
-@pytest.mark.parametrize("module,args,word", [
-    ("evolve", ["--r_clu=2"], "--r_clu"),
-    ("train", ["--learning_rate=0"], "--learning_rate"),
-    ("export", ["--format=onnx", "--out=m.onnx", "--batch_sizes=one"], "--batch_sizes"),
-    ("report", ["--workdir=/nonexistent/run"], "does not exist"),
-    ("evolve", ["--resume"], "no run to resume"),  # run directories are opened before it too
+@pytest.mark.parametrize("module,args,word,holds", [
+    ("evolve", ["--r_clu=2"], "--r_clu", {}),
+    ("train", ["--learning_rate=0"], "--learning_rate", {}),
+    ("export", ["--format=onnx", "--out=m.onnx", "--batch_sizes=one"], "--batch_sizes", {}),
+    ("report", [], "does not exist", None),
+    # run directories are opened before it too
+    ("evolve", ["--resume"], "no run to resume", None),
+    ("train", [], "already holds a finished training run", {"summary.json": "{}"}),
+    ("report", [], "no finished generation", {}),
 ])
-def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word):
-  """Checked before TensorFlow is imported: the one line comes at once, not ~8 s later."""
-  proc = subprocess.run(
-      [sys.executable, "-c", PROBE, f"squish_tf.cli.{module}", f"--workdir={tmp_path}/run",
-       *args], capture_output=True, text=True, timeout=120)
+def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word,
+                                                                holds):
+  """Checked before TensorFlow is imported: the one line comes at once, not ~8 s later.
+  `holds`: the files --workdir holds (None: it does not exist)."""
+  workdir = tmp_path / "run"
+  if holds is not None:
+    workdir.mkdir()
+    for name, text in holds.items():
+      (workdir / name).write_text(text)
+  proc = subprocess.run([sys.executable, "-c", PROBE, f"squish_tf.cli.{module}",
+                         f"--workdir={workdir}", *args], capture_output=True, text=True,
+                        timeout=120)
   assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
+  if holds:
+    assert sorted(p.name for p in workdir.iterdir()) == sorted(holds)  # nothing touched
+
+
+def test_golden_without_a_release_is_told_before_tensorflow_starts(tmp_path):
+  proc = subprocess.run([sys.executable, "-c", PROBE, "squish_tf.cli.golden",
+                         f"--tflite_dir={tmp_path}", f"--out_dir={tmp_path / 'out'}"],
+                        capture_output=True, text=True, timeout=120)
+  assert_one_line_error(proc, "models.json not found")
+  assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
+  assert not (tmp_path / "out").exists()
 
 
 def test_bench_times_a_tflite_file_without_tensorflow(tmp_path):

@@ -116,7 +116,8 @@ def test_the_report_names_a_missing_or_damaged_run_file(reference_run, tmp_path,
 
 def test_report_table_plots_and_release(reference_run, tmp_path):
   workdir, records = reference_run
-  out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0)
+  out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0,
+                                latency_seconds=0.1)
   text = open(out["report"]).read()
   assert "vs SqueezeNet v1.1 (paper, 4.9 MB)" in text and "vs AlexNet" in text
   assert "SquishedNet-1" in text
@@ -143,6 +144,7 @@ def test_report_table_plots_and_release(reference_run, tmp_path):
     d = tmp_path / "tflite" / entry["dir"]
     [float32] = [f for f in entry["files"] if f["precision"] == "float32"]
     assert (d / "model.tflite").stat().st_size == float32["bytes"]
+    assert float32["latency_seconds"] == 0.1 and float32["latency_ms_p50_b1"] > 0
     assert len((d / "labels.txt").read_text().split()) == 10
     assert json.load(open(d / "preprocess.json"))["image_size"] == 32
   assert "SquishedNet-1" in (tmp_path / "tflite" / "MODELS.md").read_text()
@@ -386,7 +388,7 @@ def test_paper_synthesis_scratch_offspring_keep_the_ancestors_relu_head(tmp_path
 def test_report_releases_into_the_run_by_default_and_writes_where_out_says(reference_run,
                                                                            tmp_path):
   workdir = _copy(reference_run, tmp_path)
-  out = run_report.write_report(workdir, max_drop=1.0)
+  out = run_report.write_report(workdir, max_drop=1.0, latency_seconds=0.1)
   assert out["release"] == os.path.join(workdir, "release")
   assert json.load(open(os.path.join(workdir, "release", "models.json")))
 
@@ -396,7 +398,8 @@ def test_report_releases_into_the_run_by_default_and_writes_where_out_says(refer
                   for f in fs)
   before = listing()
   elsewhere = tmp_path / "report"
-  out = run_report.write_report(workdir, max_drop=1.0, out_dir=str(elsewhere))
+  out = run_report.write_report(workdir, max_drop=1.0, out_dir=str(elsewhere),
+                                latency_seconds=0.1)
   assert listing() == before  # the run directory is only read
   assert out["report"] == str(elsewhere / "report.md") and (elsewhere / "release").is_dir()
   blocked = tmp_path / "a_file"

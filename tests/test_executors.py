@@ -5,6 +5,7 @@ The Ray tests share one local Ray instance (2 CPUs, small object store); the
 executor finds it running and leaves it up, so Ray starts once per module.
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from squish_tf import config
+from squish_tf.errors import UserError
 from squish_tf.evolve import executors, offspring
 from squish_tf.evolve import loop as evolve
 from squish_tf.net import arch
@@ -101,6 +103,16 @@ def _pid_task(cfg, spec, weights, masks, generation, k):
 
 def _deaths(path):
   return [int(line.split()[0]) for line in open(path)] if os.path.exists(path) else []
+
+
+def test_ray_missing_is_told_without_importing_it(monkeypatch):
+  real = importlib.util.find_spec
+  monkeypatch.setattr(importlib.util, "find_spec",
+                      lambda name, *a: None if name == "ray" else real(name, *a))
+  with pytest.raises(UserError, match=r"needs Ray: pip install 'squish_tf\[ray\]'"):
+    executors.check_available("ray")
+  for name in ("local", "process"):
+    executors.check_available(name)
 
 
 def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path):

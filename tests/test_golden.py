@@ -130,11 +130,3 @@ def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
   (tmp_path / "models.json").write_text('{"models": [{"na')
   with pytest.raises(UserError, match="models.json is damaged .*publish the models again"):
     golden.default_model_dir(str(tmp_path))
-
-
-def test_cli_reports_a_missing_release_in_one_line(cli, tmp_path):
-  proc = cli("golden", f"--tflite_dir={tmp_path}", f"--out_dir={tmp_path / 'out'}", timeout=300)
-  assert proc.returncode == 2
-  assert [line for line in proc.stderr.splitlines() if line.strip()] == [
-      line for line in proc.stderr.splitlines() if line.startswith("error: ")]
-  assert "models.json not found" in proc.stderr

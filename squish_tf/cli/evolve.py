@@ -151,10 +151,11 @@ def main(argv):
       distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels, bench_seconds=FLAGS.bench_seconds)
-  from squish_tf.evolve import opening
+  from squish_tf.evolve import executors, opening
+  executors.check_available(FLAGS.executor)
   opening.start(cfg, FLAGS.workdir, FLAGS.resume)  # its mistakes told before TensorFlow starts
   common.start_tensorflow()
-  from squish_tf.evolve import executors, loop
+  from squish_tf.evolve import loop
   with executors.make_executor(FLAGS.executor, ray_address=FLAGS.ray_address,
                                cpus_per_task=FLAGS.cpus_per_offspring,
                                gpus_per_task=FLAGS.gpus_per_offspring,

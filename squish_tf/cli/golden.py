@@ -20,9 +20,9 @@ def main(argv):
   del argv
   import os
 
-  common.start_tensorflow()
-  from squish_tf.report import golden
+  from squish_tf.report import golden  # imports TensorFlow only when it computes
   model_dir = FLAGS.model_dir or golden.default_model_dir(FLAGS.tflite_dir, FLAGS.model)
+  common.start_tensorflow()
   images = golden.sample_images(release_dir=os.path.dirname(os.path.normpath(model_dir)))
   for manifest in golden.write_golden(model_dir, FLAGS.out_dir, images):
     print(f"{manifest['model']['file']} ({manifest['model']['precision']}):")

@@ -10,6 +10,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
+  from squish_tf.config import RELEASE_LATENCY_SECONDS
   flags.DEFINE_string("workdir", None, "Run directory written by squish-evolve.", required=True)
   flags.DEFINE_string("publish_dir", None, "Publish the named SquishedNets here in the tflite/ "
                       "layout (replaced whole), e.g. tflite. Default: OUT/release.")
@@ -18,6 +19,9 @@ def define_flags() -> None:
   flags.DEFINE_float("max_drop", 0.02, "SquishedNets may lose at most this much validation "
                      "top-1 (fraction) against the ancestor.", lower_bound=0.0, upper_bound=1.0)
   flags.DEFINE_integer("max_models", 4, "Name at most this many SquishedNets.", lower_bound=1)
+  flags.DEFINE_float("latency_seconds", RELEASE_LATENCY_SECONDS, "How long each released file "
+                     "is timed at batch 1, per thread count (1 and all cores).",
+                     lower_bound=0.01)
 
 
 def main(argv):
@@ -25,13 +29,15 @@ def main(argv):
   import os
 
   from squish_tf.errors import UserError
+  from squish_tf.rundir import RunDir
   if not os.path.isdir(FLAGS.workdir):
     raise UserError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run "
                     f"directory")
+  RunDir(FLAGS.workdir).records_to_report()  # a run with nothing to report, told at once
   common.start_tensorflow()
   from squish_tf.report import run_report
   out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop,
-                                FLAGS.max_models, FLAGS.out)
+                                FLAGS.max_models, FLAGS.out, FLAGS.latency_seconds)
   print(out["table"])
   print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
   print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")

@@ -16,11 +16,12 @@ def define_flags() -> None:
 
 def main(argv):
   del argv
-  from squish_tf import config  # after flags parse: --help stays fast
+  from squish_tf import config, rundir  # after flags parse: --help stays fast
   cfg = config.TrainConfig(dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
+  rundir.claim_training_dir(FLAGS.workdir, FLAGS.overwrite)  # refused before TensorFlow starts
   common.start_tensorflow()
   from squish_tf.train import job
   summary = job.train_and_evaluate(cfg, FLAGS.workdir, overwrite=FLAGS.overwrite)

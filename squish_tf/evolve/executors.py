@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import ctypes
+import importlib.util
 import multiprocessing
 import os
 import signal
@@ -36,6 +37,8 @@ EXECUTORS = ("local", "process", "ray")
 TASKS_PER_WORKER = 8
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 FAILED_TOP1 = -1.0  # below any --accuracy_floor, so a failed offspring is never selected
+RAY_MISSING = ("--executor=ray needs Ray: pip install 'squish_tf[ray]' (on every node of the "
+               "cluster), or use --executor=local")
 
 
 def failed_result(args: tuple, reason: str) -> dict:
@@ -218,8 +221,7 @@ class RayExecutor:
     try:
       import ray
     except ImportError as error:
-      raise UserError("--executor=ray needs Ray: pip install 'squish_tf[ray]' (on every node "
-                      "of the cluster), or use --executor=local") from error
+      raise UserError(RAY_MISSING) from error
     self._ray = ray
     if not ray.is_initialized():
       if self.address:
@@ -269,6 +271,13 @@ class RayExecutor:
         results.append(failed_result(args, _one_line(error)))
     self._pending = []
     return results
+
+
+def check_available(name: str) -> None:
+  """Raises the UserError `make_executor(name)` would, without importing Ray or TensorFlow:
+  squish-evolve calls it before it opens its run directory."""
+  if name == "ray" and importlib.util.find_spec("ray") is None:
+    raise UserError(RAY_MISSING)
 
 
 def make_executor(name: str, ray_address: str | None = None, cpus_per_task: float = 1,

@@ -22,7 +22,7 @@ import shutil
 
 import numpy as np
 
-from squish_tf import data, files
+from squish_tf import config, data, files
 from squish_tf.bench import litert_bench
 from squish_tf.data import preprocess
 from squish_tf.export import runtime
@@ -34,13 +34,13 @@ CHECK_FILE = "check_images.npz"
 CHECK_IMAGES = 500
 FILES = (("model.tflite", "float32", "top1_tflite"), ("model_int8.tflite", "int8",
                                                       "top1_tflite_int8"))
-LATENCY_SECONDS = 2.0
 
 
 def publish(workdir: str, records: list[dict], named: list[dict], table: str,
-            publish_dir: str) -> dict:
+            publish_dir: str, latency_seconds: float = config.RELEASE_LATENCY_SECONDS) -> dict:
   """Writes the named SquishedNets in the release layout, replacing the old release whole;
-  returns the models.json it wrote."""
+  returns the models.json it wrote. Each file is timed for `latency_seconds` per thread
+  count."""
   run = RunDir(workdir)
   cfg = run.read_config()
   by_gen = {r["generation"]: r for r in records}
@@ -48,13 +48,14 @@ def publish(workdir: str, records: list[dict], named: list[dict], table: str,
     check_x, check_y = write_check_images(cfg, os.path.join(staging, CHECK_FILE))
     models = [_stage_model(run, cfg, by_gen[n["generation"]], n["name"], staging)
               for n in named]
-    _measure(models, staging, cfg["image_size"], check_x, check_y)
+    _measure(models, staging, cfg["image_size"], check_x, check_y, latency_seconds)
     index = {"format": MODELS_FORMAT, "dataset": cfg["dataset"], "split_seed": cfg["seed"],
              "check_images": {"file": CHECK_FILE, "split": "test", "images": int(len(check_y)),
                               "what": f"the first {len(check_y)} test images, raw uint8"},
              "models": models}
     files.write_json(os.path.join(staging, "models.json"), index)
-    files.write_text(os.path.join(staging, "MODELS.md"), _models_md(index, cfg, table))
+    files.write_text(os.path.join(staging, "MODELS.md"),
+                     _models_md(index, cfg, table, latency_seconds))
   return index
 
 
@@ -121,7 +122,8 @@ def tensor_contract(blob: bytes) -> dict:
   return out
 
 
-def _measure(models: list[dict], staging: str, image_size: int, check_x, check_y) -> None:
+def _measure(models: list[dict], staging: str, image_size: int, check_x, check_y,
+             latency_seconds: float) -> None:
   """Latency at the release size (side by side: 1 thread, all cores) and the predictions on
   the check images, per file."""
   paths = [os.path.join(staging, m["dir"], f["file"]) for m in models for f in m["files"]]
@@ -130,19 +132,20 @@ def _measure(models: list[dict], staging: str, image_size: int, check_x, check_y
   latency = {}
   for tag, threads in (("", 1), ("_all", os.cpu_count())):
     results = litert_bench.benchmark(paths, image_size=image_size, threads=threads,
-                                     batch_sizes=(1,), seconds=LATENCY_SECONDS, rounds=5)
+                                     batch_sizes=(1,), seconds=latency_seconds, rounds=5)
     for path, r in zip(paths, results):
       latency.setdefault(path, {})[f"latency_ms_p50_b1{tag}"] = r["latency_ms_p50"]
   for m in models:
     for f in m["files"]:
       path = os.path.join(staging, m["dir"], f["file"])
-      f.update(latency[path], latency_threads=1, latency_threads_all=os.cpu_count())
+      f.update(latency[path], latency_threads=1, latency_threads_all=os.cpu_count(),
+               latency_seconds=latency_seconds)
       predictions = runtime.predict(runtime.interpreter(model_path=path), check_x).argmax(1)
       f["check"] = {"top1": float(np.mean(predictions == check_y)),
                     "predictions": [int(p) for p in predictions]}
 
 
-def _models_md(index: dict, cfg: dict, table: str) -> str:
+def _models_md(index: dict, cfg: dict, table: str, latency_seconds: float) -> str:
   rows = []
   for m in index["models"]:
     for f in m["files"]:
@@ -157,6 +160,7 @@ def _models_md(index: dict, cfg: dict, table: str) -> str:
   return (f"# Released SquishedNets\n\nFrom a `squish-evolve` run on `{cfg['dataset']}` (split "
           f"seed {cfg['seed']}), input {size}x{size} (preprocessing in each `preprocess.json`, "
           f"tensors in `models.json`). Latency: LiteRT interpreter at {size}x{size}, batch 1, "
-          f"measured side by side on the machine that published it.\n\n{head}\n"
+          f"{latency_seconds:g} s per file and thread count, measured side by side on the "
+          f"machine that published it.\n\n{head}\n"
           + "\n".join(r for r in rows if r) + f"\n\nThe run's Table 2 (throughput at "
           f"{throughput}):\n\n{table}\n")

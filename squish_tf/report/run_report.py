@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from squish_tf import files, rundir
-from squish_tf.errors import UserError
+from squish_tf import files
+from squish_tf.config import RELEASE_LATENCY_SECONDS
 from squish_tf.net import arch
 from squish_tf.report import plots, publish, table2
 from squish_tf.report.table2 import gen_label, markdown_table, mb
@@ -43,17 +43,14 @@ def bench_threads(records: list[dict]) -> str:
 
 
 def write_report(workdir: str, publish_dir: str | None = None, max_drop: float = 0.02,
-                 max_models: int = 4, out_dir: str | None = None) -> dict:
+                 max_models: int = 4, out_dir: str | None = None,
+                 latency_seconds: float = RELEASE_LATENCY_SECONDS) -> dict:
   """Writes report.md, squishednets.json, the plots and the named models in the tflite/
   layout (`release/`) into `out_dir` (the run directory by default); with `publish_dir`,
-  the release goes there instead (e.g. the repository's tflite/)."""
+  the release goes there instead (e.g. the repository's tflite/). Each released file is
+  timed for `latency_seconds` per thread count."""
   run = RunDir(workdir)
-  run.check()
-  records = run.records()
-  if not records:
-    raise UserError(f"{workdir} has no finished generation to report; run squish-evolve "
-                    f"--workdir={workdir} first")
-  run.require(rundir.CONFIG, rundir.LABELS)  # the release's data set, seed and labels
+  records = run.records_to_report()
   stopped = run.read_state().get("stopped")
   out_dir = out_dir or workdir
   files.ensure_writable_dir(out_dir, flag="--out (the report's directory)")
@@ -105,6 +102,6 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   ]) + "\n"
   files.write_text(os.path.join(out_dir, "report.md"), text)
   release = publish_dir or os.path.join(out_dir, RELEASE)
-  publish.publish(workdir, records, named, table, release)
+  publish.publish(workdir, records, named, table, release, latency_seconds)
   return {"table": table, "named": named, "plots": plot_paths, "time_split": split,
           "report": os.path.join(out_dir, "report.md"), "release": release}

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import keras
 from absl import logging
 
 from squish_tf import config as config_lib
-from squish_tf import data, files
-from squish_tf.errors import UserError
+from squish_tf import data, files, rundir
 from squish_tf.export import litert, runtime
 from squish_tf.net import model as model_lib
 from squish_tf.train import provenance
@@ -19,27 +17,6 @@ from squish_tf.train.trainer import JsonlMetrics, fit, top1
 
 # Images used to verify a .tflite against Keras before it is kept.
 VERIFY_IMAGES = 64
-
-
-# What a finished squish-train directory holds; any of them means there is work to lose.
-OUTPUTS = ("summary.json", "model.keras", "model.keras.json", "model.tflite", "model.tflite.json",
-           "metrics.jsonl", "labels.txt", "tensorboard")
-
-
-def _claim(workdir: str, overwrite: bool) -> None:
-  """Refuses a directory holding another run's results unless told to overwrite them."""
-  files.ensure_writable_dir(workdir)
-  if os.path.isdir(os.path.join(workdir, "gen_000")):
-    raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
-  if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
-    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
-                    f"or pass --overwrite to replace it")
-  for name in OUTPUTS:  # an unfinished run left nothing worth keeping; a replaced one neither
-    path = os.path.join(workdir, name)
-    if os.path.isdir(path):
-      shutil.rmtree(path)
-    elif os.path.exists(path):
-      os.remove(path)
 
 
 def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: bool = False) -> dict:
@@ -51,7 +28,7 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   TensorFlow CPU kernels can still reorder float sums, so two runs may differ in the last
   digits of the metrics.
   """
-  _claim(workdir, overwrite)
+  rundir.claim_training_dir(workdir, overwrite)  # squish-train claimed it already: a no-op
   keras.utils.set_random_seed(cfg.seed)
   files.write_json(os.path.join(workdir, "config.json"), config_lib.to_dict(cfg))
   splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
