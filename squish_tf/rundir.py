@@ -18,7 +18,7 @@ any moment loses at most the generation in progress. `check` says which file of 
 generation is missing or damaged, and how to recover.
 
 A squish-train directory is simpler (`TRAINING_OUTPUTS`, summary.json written last);
-`claim_training_dir` decides, before TensorFlow starts, whether one may be written.
+`check_training_dir` decides, before TensorFlow starts, whether one may be written.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ GEN_METRICS = "metrics.json"
 # record an int8 file.
 GEN_FILES = ("model.keras", "model.keras.json", "masks.npz", "spec.json", "model.tflite",
              "model.tflite.json", GEN_METRICS)
+# What a report and its release read from config.json.
+REPORT_CONFIG_KEYS = ("dataset", "seed", "image_size")
 # What a finished squish-train directory holds; any of them means there is work to lose.
 TRAINING_OUTPUTS = ("summary.json", "model.keras", "model.keras.json", "model.tflite",
                     "model.tflite.json", "metrics.jsonl", "labels.txt", "tensorboard")
@@ -126,6 +128,11 @@ class RunDir:
       raise UserError(f"{self.path} has no finished generation to report; run squish-evolve "
                       f"--workdir={self.path} first")
     self.require(CONFIG, LABELS)  # the release's data set, seed and labels
+    config = self.read_config()
+    missing = [k for k in REPORT_CONFIG_KEYS if not isinstance(config, dict) or k not in config]
+    if missing:
+      raise UserError(f"{self.file(CONFIG)} lacks {', '.join(missing)}; "
+                      f"{self._recovery(self.file(CONFIG))}")
     return records
 
   def require(self, *names: str) -> None:
@@ -269,16 +276,21 @@ def _check_tflite(path: str, expected_bytes, recovery) -> None:
                     f"{recovery(path)}")
 
 
-def claim_training_dir(workdir: str, overwrite: bool) -> None:
-  """Readies `workdir` for squish-train: refuses a directory holding another run's results
-  unless told to overwrite them, and clears what an unfinished run left."""
+def check_training_dir(workdir: str, overwrite: bool) -> None:
+  """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
+  them; deletes nothing (squish-train calls it before TensorFlow starts, which may fail)."""
   files.ensure_writable_dir(workdir)
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
   if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
-  # An unfinished run left nothing worth keeping; a replaced one neither.
+
+
+def claim_training_dir(workdir: str, overwrite: bool) -> None:
+  """Readies `workdir` for squish-train's outputs: `check_training_dir`, then clears what an
+  unfinished run left, or the finished run `overwrite` replaces."""
+  check_training_dir(workdir, overwrite)
   for name in TRAINING_OUTPUTS:
     path = os.path.join(workdir, name)
     if os.path.isdir(path):

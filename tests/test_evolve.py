@@ -114,6 +114,17 @@ def test_the_report_names_a_missing_or_damaged_run_file(reference_run, tmp_path,
   assert named in str(e.value) and "\n" not in str(e.value), str(e.value)
 
 
+def test_a_config_without_what_the_release_reads_is_refused_before_anything_is_written(
+    reference_run, tmp_path):
+  workdir = _copy(reference_run, tmp_path)
+  with open(os.path.join(workdir, "config.json"), "w") as f:
+    json.dump({"image_size": 32}, f)
+  out = tmp_path / "out"
+  with pytest.raises(UserError, match=r"config.json lacks dataset, seed; restore it"):
+    run_report.write_report(workdir, out_dir=str(out))
+  assert not out.exists()
+
+
 def test_report_table_plots_and_release(reference_run, tmp_path):
   workdir, records = reference_run
   out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0,
@@ -147,7 +158,8 @@ def test_report_table_plots_and_release(reference_run, tmp_path):
     assert float32["latency_seconds"] == 0.1 and float32["latency_ms_p50_b1"] > 0
     assert len((d / "labels.txt").read_text().split()) == 10
     assert json.load(open(d / "preprocess.json"))["image_size"] == 32
-  assert "SquishedNet-1" in (tmp_path / "tflite" / "MODELS.md").read_text()
+  models_md = (tmp_path / "tflite" / "MODELS.md").read_text()
+  assert "SquishedNet-1" in models_md and "0.1 s per file and thread count" in models_md
 
 
 def test_the_report_names_each_thread_count_the_generations_were_timed_on():

@@ -105,7 +105,7 @@ def _deaths(path):
   return [int(line.split()[0]) for line in open(path)] if os.path.exists(path) else []
 
 
-def test_ray_missing_is_told_without_importing_it(monkeypatch):
+def test_ray_missing_is_a_user_error_before_anything_starts(monkeypatch):
   real = importlib.util.find_spec
   monkeypatch.setattr(importlib.util, "find_spec",
                       lambda name, *a: None if name == "ray" else real(name, *a))

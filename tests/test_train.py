@@ -3,6 +3,11 @@
 import json
 import os
 
+import pytest
+
+from squish_tf import rundir
+from squish_tf.errors import UserError
+
 TOY = ["--epochs=1", "--image_size=32"]
 
 
@@ -41,3 +46,22 @@ def test_train_writes_a_verified_model_and_refuses_to_overwrite_it(cli, tmp_path
   assert json.load(open(workdir / "model.keras.json"))["provenance"]["split_seed"] == 1
   assert len(_events(workdir)) == len(first_events)  # the old run's logs are gone, not mixed
   assert not set(_events(workdir)) & set(first_events)
+
+
+def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_outputs(tmp_path):
+  """squish-train checks its --workdir before TensorFlow starts, which may fail: only the job,
+  once TensorFlow is up, clears the run that --overwrite replaces."""
+  (tmp_path / "summary.json").write_text("{}")
+  (tmp_path / "model.keras").write_text("old")
+  (tmp_path / "tensorboard").mkdir()
+  (tmp_path / "notes.txt").write_text("mine")
+  with pytest.raises(UserError, match="already holds a finished training run"):
+    rundir.check_training_dir(str(tmp_path), overwrite=False)
+  rundir.check_training_dir(str(tmp_path), overwrite=True)
+  assert sorted(p.name for p in tmp_path.iterdir()) == [
+      "model.keras", "notes.txt", "summary.json", "tensorboard"]
+  rundir.claim_training_dir(str(tmp_path), overwrite=True)
+  assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+  (tmp_path / "gen_000").mkdir()
+  with pytest.raises(UserError, match="holds a squish-evolve run"):
+    rundir.check_training_dir(str(tmp_path), overwrite=True)

@@ -28,7 +28,7 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   TensorFlow CPU kernels can still reorder float sums, so two runs may differ in the last
   digits of the metrics.
   """
-  rundir.claim_training_dir(workdir, overwrite)  # squish-train claimed it already: a no-op
+  rundir.claim_training_dir(workdir, overwrite)
   keras.utils.set_random_seed(cfg.seed)
   files.write_json(os.path.join(workdir, "config.json"), config_lib.to_dict(cfg))
   splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
