@@ -118,11 +118,13 @@ def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module
     assert sorted(p.name for p in workdir.iterdir()) == sorted(holds)  # nothing touched
 
 
-def test_golden_without_a_release_is_told_before_tensorflow_starts(tmp_path):
+@pytest.mark.parametrize("where,word", [("--tflite_dir", "models.json not found"),
+                                        ("--model_dir", "lacks model.tflite")])
+def test_golden_without_a_release_is_told_before_tensorflow_starts(tmp_path, where, word):
   proc = subprocess.run([sys.executable, "-c", PROBE, "squish_tf.cli.golden",
-                         f"--tflite_dir={tmp_path}", f"--out_dir={tmp_path / 'out'}"],
+                         f"{where}={tmp_path}", f"--out_dir={tmp_path / 'out'}"],
                         capture_output=True, text=True, timeout=120)
-  assert_one_line_error(proc, "models.json not found")
+  assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
   assert not (tmp_path / "out").exists()
 

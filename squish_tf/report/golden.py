@@ -171,14 +171,21 @@ def write_variant(model_dir: str, model_file: str, precision: str, out_dir: str,
   return manifest
 
 
-def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarray]]) -> list:
-  """One variant directory per file of `model_dir` (float32 and, if released, int8), under
-  `out_root`, which is replaced whole; returns the manifests."""
+def released_files(model_dir: str) -> list[tuple[str, str]]:
+  """(file, precision) of each model file `model_dir` holds; none is a UserError (squish-golden
+  asks before TensorFlow starts)."""
   present = [(f, p) for f, p in MODEL_FILES if os.path.isfile(os.path.join(model_dir, f))]
   if not present:
     raise UserError(f"{model_dir} lacks model.tflite, labels.txt, preprocess.json; point "
                     f"--model_dir at a model directory published by squish-report "
                     f"(tflite/<name>/)")
+  return present
+
+
+def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarray]]) -> list:
+  """One variant directory per file of `model_dir` (float32 and, if released, int8), under
+  `out_root`, which is replaced whole; returns the manifests."""
+  present = released_files(model_dir)
   name = os.path.basename(os.path.normpath(model_dir))
   manifests = []
   with files.atomic_dir(out_root) as staging:
