@@ -82,8 +82,10 @@ def test_resume_of_a_missing_workdir_creates_nothing(cli, tmp_path):
 # Runs an entry point in this process's Python and says on stdout whether TensorFlow was
 # imported by the time it exited (start-up muting hides it from -X importtime).
 PROBE = """
-import atexit, sys
+import atexit, os, sys
 atexit.register(lambda: print("tensorflow imported:", "tensorflow" in sys.modules))
+for name in os.environ.get("PROBE_HIDE", "").split():  # as if not installed
+  sys.modules[name] = None
 import runpy
 sys.argv = sys.argv[1:]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
@@ -99,6 +101,8 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     ("evolve", ["--resume"], "no run to resume", None),
     ("train", [], "already holds a finished training run", {"summary.json": "{}"}),
     ("report", [], "no finished generation", {}),
+    # with Ray hidden, before the run directory is created
+    ("evolve", ["--executor=ray"], "needs Ray", None),
 ])
 def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word,
                                                                 holds):
@@ -111,10 +115,12 @@ def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module
       (workdir / name).write_text(text)
   proc = subprocess.run([sys.executable, "-c", PROBE, f"squish_tf.cli.{module}",
                          f"--workdir={workdir}", *args], capture_output=True, text=True,
-                        timeout=120)
+                        timeout=120, env={**os.environ, "PROBE_HIDE": "ray"})
   assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
-  if holds:
+  if holds is None:
+    assert not workdir.exists()
+  else:
     assert sorted(p.name for p in workdir.iterdir()) == sorted(holds)  # nothing touched
 
 

@@ -22,7 +22,7 @@ import shutil
 
 import numpy as np
 
-from squish_tf import config, data, files
+from squish_tf import data, files
 from squish_tf.bench import litert_bench
 from squish_tf.data import preprocess
 from squish_tf.export import runtime
@@ -37,7 +37,7 @@ FILES = (("model.tflite", "float32", "top1_tflite"), ("model_int8.tflite", "int8
 
 
 def publish(workdir: str, records: list[dict], named: list[dict], table: str,
-            publish_dir: str, latency_seconds: float = config.RELEASE_LATENCY_SECONDS) -> dict:
+            publish_dir: str, latency_seconds: float) -> dict:
   """Writes the named SquishedNets in the release layout, replacing the old release whole;
   returns the models.json it wrote. Each file is timed for `latency_seconds` per thread
   count."""
