@@ -974,6 +974,8 @@ def plan_from_flags(argv: list[str]) -> Plan:
               quick=FLAGS.quick, workdir="", results_dir=FLAGS.results_dir,
               command=shlex.join(["python", "benchmarks/pareto.py", *argv[1:]]),
               executor=FLAGS.executor)
+  for seed in seeds:  # a bad --evolve value, told now rather than in each seed's log
+    evolve_config(plan, seed)
   workdir = FLAGS.workdir or os.path.join("runs", plan.name)
   return dataclasses.replace(plan, workdir=workdir)
 

@@ -8,6 +8,7 @@ and renamed over it only when it is complete.
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import json
 import os
@@ -48,14 +49,30 @@ def atomic_path(path: str):
       os.remove(tmp)
 
 
+def check_replaceable(path: str, holds: str, flag: str) -> None:
+  """Refuses a `path` that `atomic_dir` must not replace: a file, or a directory holding
+  something other than an earlier write of the same kind (one that matches the glob
+  `holds`, e.g. models.json for a release). A run directory or a user's folder named by
+  mistake is then refused, not deleted."""
+  if not os.path.lexists(path):
+    return
+  if not os.path.isdir(path):
+    raise UserError(f"{flag}={path} is a file; name a directory (it is written whole)")
+  if os.listdir(path) and not glob.glob(os.path.join(glob.escape(path), holds)):
+    raise UserError(f"{flag}={path} holds other files (no {holds}), and it would be replaced "
+                    f"whole; name a new or empty directory")
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str):
+def atomic_dir(path: str, holds: str, flag: str):
   """Yields a temporary directory beside `path`; it replaces `path` whole, only on success.
 
   A reader never sees a half-written SavedModel, engine bundle or release, and a failed
-  write leaves the old one in place.
+  write leaves the old one in place. `path` must pass `check_replaceable(path, holds, flag)`.
   """
-  parent = os.path.dirname(os.path.abspath(path))
+  check_replaceable(path, holds, flag)
+  path = os.path.abspath(path)  # "." cannot be renamed; its absolute path can
+  parent = os.path.dirname(path)
   os.makedirs(parent, exist_ok=True)
   tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-" + os.path.basename(path.rstrip("/")) + "-")
   os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a deliverable from other users
@@ -128,6 +145,10 @@ def sizes(path: str) -> dict:
 
 def ensure_writable_dir(path: str, flag: str = "--workdir") -> None:
   """Creates `path` if needed; a directory that cannot be written is a UserError."""
+  if not path:
+    raise UserError(f"{flag} is empty; name a directory")
+  if os.path.lexists(path) and not os.path.isdir(path):
+    raise UserError(f"{flag}={path} is a file; name a directory")
   try:
     os.makedirs(path, exist_ok=True)
     probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")

@@ -45,6 +45,8 @@ GEN_METRICS = "metrics.json"
 # record an int8 file.
 GEN_FILES = ("model.keras", "model.keras.json", "masks.npz", "spec.json", "model.tflite",
              "model.tflite.json", GEN_METRICS)
+# What every generation's metrics.json holds (among much else); without them it is damaged.
+RECORD_KEYS = ("generation", "top1_val", "params_total", "macs", "tflite_bytes")
 # What a report and its release read from config.json.
 REPORT_CONFIG_KEYS = ("dataset", "seed", "image_size")
 # What a finished squish-train directory holds; any of them means there is work to lose.
@@ -73,6 +75,13 @@ class RunDir:
     return [g for g in self.generation_dirs()
             if os.path.exists(os.path.join(self.gen_dir(g), holding))]
 
+  def generation_holding(self, path: str) -> str | None:
+    """The gen_NNN directory of this run that `path` is, or lies in, if any: its files are
+    the run's record, which nothing else may overwrite."""
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.path))
+    first = rel.split(os.sep)[0]
+    return first if _GEN_DIR.match(first.removesuffix(".partial")) else None
+
   def generation_dirs(self) -> list[int]:
     """Every gen_NNN directory, finished or damaged (not the .partial ones)."""
     if not os.path.isdir(self.path):
@@ -82,7 +91,15 @@ class RunDir:
 
   def records(self) -> list[dict]:
     """The metrics line of every finished generation, in order."""
-    return [self.read_json(self.gen_file(g, GEN_METRICS)) for g in self.finished_generations()]
+    return [self._record(g) for g in self.finished_generations()]
+
+  def _record(self, g: int) -> dict:
+    path = self.gen_file(g, GEN_METRICS)
+    record = self.read_json(path)
+    missing = [k for k in RECORD_KEYS if not isinstance(record, dict) or k not in record]
+    if missing:
+      raise UserError(f"{path} is damaged (lacks {', '.join(missing)}); {self._recovery(path)}")
+    return record
 
   def read_json(self, path: str):
     """A JSON file of the run; a damaged one is a UserError naming it."""
@@ -133,6 +150,12 @@ class RunDir:
     if missing:
       raise UserError(f"{self.file(CONFIG)} lacks {', '.join(missing)}; "
                       f"{self._recovery(self.file(CONFIG))}")
+    classes = self.read_json(self.gen_file(records[0]["generation"], "model.keras.json")).get(
+        "provenance", {}).get("num_classes")
+    labels = self.read_labels()
+    if classes is not None and len(labels) != classes:
+      raise UserError(f"{self.file(LABELS)} has {len(labels)} labels but the run's networks "
+                      f"have {classes} classes; {self._recovery(self.file(LABELS))}")
     return records
 
   def require(self, *names: str) -> None:
@@ -143,14 +166,14 @@ class RunDir:
 
   def check_model(self, g: int) -> None:
     """Raises a UserError if generation g's model.keras does not read back whole."""
-    _check_zip(self.gen_file(g, "model.keras"), self._recovery)
+    check_keras_zip(self.gen_file(g, "model.keras"), self._recovery)
 
   def check_generation(self, g: int) -> None:
     for name in GEN_FILES:
       if not os.path.isfile(self.gen_file(g, name)):
         path = self.gen_file(g, name)
         raise UserError(f"{path} is missing; {self._recovery(path)}")
-    record = self.read_json(self.gen_file(g, GEN_METRICS))
+    record = self._record(g)
     spec = self.read_json(self.gen_file(g, "spec.json"))
     self.read_json(self.gen_file(g, "model.keras.json"))
     self.check_model(g)
@@ -212,6 +235,9 @@ class RunDir:
       raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
                       f"drop --resume to start one")
     files.ensure_writable_dir(self.path)
+    if any(os.path.exists(self.file(n)) for n in ("summary.json", "model.keras")):
+      raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
+                      f"another --workdir")
     if not self.generation_dirs():
       if resume and self.read_config() is None:
         raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
@@ -242,7 +268,7 @@ class RunDir:
     self.write_config(config)  # records a changed --generations
 
 
-def _check_zip(path: str, recovery) -> None:
+def check_keras_zip(path: str, recovery) -> None:
   """A .keras file is a zip archive: every member must read back with its CRC."""
   try:
     with zipfile.ZipFile(path) as archive:

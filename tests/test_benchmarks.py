@@ -162,6 +162,17 @@ def test_pareto_names_the_log_of_a_seed_that_failed(tmp_path):
   assert os.path.getsize(tmp_path / "work" / "logs" / "seed_1.log") > 0
 
 
+@pytest.mark.parametrize("value,word", [("r_syn=2", "--r_syn must be in (0, 1]"),
+                                        ("seed=1", "--evolve may not set seed")])
+def test_pareto_refuses_a_bad_evolve_value_before_any_seed_starts(tmp_path, value, word):
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "benchmarks", "pareto.py"), f"--evolve={value}",
+       f"--workdir={tmp_path / 'work'}"], capture_output=True, text=True, timeout=120)
+  lines = proc.stderr.strip().splitlines()
+  assert proc.returncode == 2 and len(lines) == 1 and word in lines[0], proc.stderr[-2000:]
+  assert not (tmp_path / "work").exists()  # nothing recorded that a corrected rerun would meet
+
+
 def test_pareto(tmp_path):
   """The default path at toy size (digits, 1 generation of 1 epoch): each seed's evolution and
   a baseline made in steps from the ancestor in a child process of its own (logs kept), then

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from squish_tf.cli import common
 from squish_tf.export import cuda
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -103,6 +104,8 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     ("report", [], "no finished generation", {}),
     # with Ray hidden, before the run directory is created
     ("evolve", ["--executor=ray"], "needs Ray", None),
+    # a flag missing its dashes would otherwise be ignored
+    ("train", ["epochs=1"], "unexpected argument 'epochs=1'", {}),
 ])
 def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module, args, word,
                                                                 holds):
@@ -133,6 +136,28 @@ def test_golden_without_a_release_is_told_before_tensorflow_starts(tmp_path, whe
   assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
   assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,word", [
+    (["--image_size=16", "tflite/squishednet-3/model.tflite"], "--image_size=16: the networks "
+                                                               "need at least 32"),
+    (["tflite"], "tflite is a directory but not a SavedModel"),
+    (["missing.plan"], "missing.plan: no such .tflite file (or TensorRT engine")])
+def test_bench_mistakes_are_told_before_tensorflow_starts(args, word):
+  proc = subprocess.run([sys.executable, "-c", PROBE, "squish_tf.cli.bench", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=120)
+  assert_one_line_error(proc, word)
+  assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys):
+  def interrupted(argv):
+    raise KeyboardInterrupt
+  with pytest.raises(SystemExit) as e:
+    common.exit_on_user_error(interrupted)(["squish-evolve"])
+  err = capsys.readouterr().err
+  assert e.value.code == 130 and err.count("\n") == 1, err
+  assert err.startswith("interrupted: what finished is kept")
 
 
 def test_bench_times_a_tflite_file_without_tensorflow(tmp_path):

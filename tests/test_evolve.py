@@ -125,6 +125,45 @@ def test_a_config_without_what_the_release_reads_is_refused_before_anything_is_w
   assert not out.exists()
 
 
+LACKS = "gen_001/metrics.json is damaged (lacks generation, top1_val"
+
+
+@pytest.mark.parametrize("damage,content,named", [
+    ("labels.txt", "a\nb\nc\n", "labels.txt has 3 labels but the run's networks have 10 "
+                                   "classes"),
+    ("gen_001/metrics.json", "[]", LACKS),
+    ("gen_001/metrics.json", "{}", LACKS)])
+def test_labels_or_records_that_do_not_fit_the_run_are_refused_before_anything_is_written(
+    reference_run, tmp_path, damage, content, named):
+  workdir = _copy(reference_run, tmp_path)
+  open(os.path.join(workdir, damage), "w").write(content)
+  out = tmp_path / "out"
+  with pytest.raises(UserError) as e:
+    run_report.write_report(workdir, out_dir=str(out))
+  assert named in str(e.value) and "\n" not in str(e.value), str(e.value)
+  assert not out.exists()
+
+
+def test_a_report_never_deletes_what_is_not_a_release_nor_releases_nothing_over_one(
+    reference_run, tmp_path, monkeypatch):
+  workdir = _copy(reference_run, tmp_path)
+  before = sorted(os.listdir(workdir))
+  with pytest.raises(UserError, match=r"--publish_dir=.*run holds other files \(no "
+                                      r"models.json\), and it would be replaced whole"):
+    run_report.write_report(workdir, publish_dir=workdir, max_drop=1.0,
+                            out_dir=str(tmp_path / "out"), latency_seconds=0.1)
+  assert sorted(os.listdir(workdir)) == before  # the run is whole
+  RunDir(workdir).records_to_report()
+  release = tmp_path / "tflite"
+  release.mkdir()
+  (release / "models.json").write_text("the last release")
+  monkeypatch.setattr(table2, "name_squishednets", lambda *args: [])
+  out = run_report.write_report(workdir, publish_dir=str(release), out_dir=str(tmp_path / "out"))
+  assert out["named"] == [] and os.path.isfile(out["report"])
+  assert os.listdir(release) == ["models.json"]  # kept, not replaced by an empty release
+  assert (release / "models.json").read_text() == "the last release"
+
+
 def test_report_table_plots_and_release(reference_run, tmp_path):
   workdir, records = reference_run
   out = run_report.write_report(workdir, publish_dir=str(tmp_path / "tflite"), max_drop=1.0,
@@ -552,6 +591,26 @@ def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_messag
   parent, masks = evolve._load_generation(RunDir(reference_run[0]), 0)
   args = (cfg, model_lib.spec_of(parent), model_lib.get_weights(parent), masks, 1, 0)
   assert offspring.offspring_task(*args) == offspring.no_input_result(args, no_input)
+
+
+def test_a_squish_train_directory_is_not_taken_for_an_evolution(tmp_path):
+  for name in ("summary.json", "config.json"):
+    (tmp_path / name).write_text("{}")
+  with pytest.raises(UserError, match="holds a squish-train run, not a squish-evolve run"):
+    opening.start(config.EvolveConfig(), str(tmp_path), resume=True)
+  assert sorted(os.listdir(tmp_path)) == ["config.json", "summary.json"]
+
+
+def test_an_ancestor_that_is_not_a_whole_keras_file_is_named(reference_run, tmp_path):
+  source = RunDir(reference_run[0]).gen_file(0, "model.keras")
+  cut = tmp_path / "cut.keras"
+  cut.write_bytes(open(source, "rb").read()[:5000])
+  shutil.copy(source + ".json", str(cut) + ".json")
+  with pytest.raises(UserError, match=r"cut.keras is damaged .*write it again with squish-train"):
+    evolve._ancestor(config.EvolveConfig(ancestor=str(cut)), None, None)
+  tflite = RunDir(reference_run[0]).gen_file(0, "model.tflite")
+  with pytest.raises(UserError, match=r"model.tflite: no such .keras file; pass a model.keras"):
+    evolve._ancestor(config.EvolveConfig(ancestor=tflite), None, None)
 
 
 def test_generations_from_1000_on_are_found(tmp_path):

@@ -27,6 +27,7 @@ from squish_tf.export import saved_model as saved_model_export
 from squish_tf.export import tensorrt_build as tensorrt_export
 from squish_tf.evolve import masking
 from squish_tf.net import arch, model
+from squish_tf.rundir import RunDir
 
 IMAGE_SIZE = 32
 SMALL_SPEC = {"fire9_expand1x1": 64, "fire9_expand3x3": 64, "fire8_expand3x3": 96}
@@ -374,3 +375,27 @@ def test_qat_export_of_a_generation_keeps_its_dead_synapses_dead(run_dir, tmp_pa
                                                                for m in stored.values()))
   assert q["masked_nonzero_after_qat"] == 0
   assert out.stat().st_size == q["bytes"] and q["top1_qat_int8"] > 0.8
+
+
+def test_an_out_that_would_fail_late_or_overwrite_is_refused_before_any_work(tmp_path):
+  run = RunDir(str(tmp_path / "run"))
+  os.makedirs(run.gen_dir(1))
+  (tmp_path / "a_file").write_text("x")
+  for fmt, out, words in [
+      ("tflite_int8", "", "--out is empty; name the file"),
+      ("saved_model", "", "--out is empty; name the directory"),
+      ("tflite_int8", run.gen_file(1, "model_int8.tflite"), "inside the run's gen_001/"),
+      ("tensorrt", run.gen_dir(1), "inside the run's gen_001/"),
+      ("saved_model", run.path, "holds other files (no saved_model.pb)"),
+      ("tensorrt", str(tmp_path / "a_file"), "a_file is a file; name a directory"),
+      ("tflite_int8", str(tmp_path / "a_file" / "sub" / "x.tflite"), "a_file is a file, not"),
+      ("tflite_qat", str(tmp_path), "is a directory; --format=tflite_qat writes one file")]:
+    with pytest.raises(UserError) as e:
+      export_cli.check_out(fmt, out, run)
+    assert words in str(e.value) and "\n" not in str(e.value), (fmt, out, str(e.value))
+  export_cli.check_out("tflite_int8", str(tmp_path / "new" / "m.tflite"), run)
+  export_cli.check_out("onnx", os.path.join(run.path, "exports", "m.onnx"), run)
+  earlier = tmp_path / "sm"
+  earlier.mkdir()
+  (earlier / "saved_model.pb").write_bytes(b"")
+  export_cli.check_out("saved_model", str(earlier), run)  # an earlier export: replaced

@@ -23,3 +23,36 @@ def test_a_directory_where_the_file_goes_is_one_line_before_anything_is_written(
   with pytest.raises(UserError, match="is a directory; give the path of a file") as e:
     files.write_text(str(tmp_path), "x")
   assert "\n" not in str(e.value) and os.listdir(tmp_path) == []
+
+
+def test_a_directory_replaced_whole_must_be_new_empty_or_of_the_same_kind(tmp_path):
+  release = tmp_path / "release"
+  release.mkdir()
+  (release / "notes.txt").write_text("the user's")
+  with pytest.raises(UserError, match=r"--publish_dir=.*release holds other files \(no "
+                                      r"models.json\), and it would be replaced whole") as e:
+    with files.atomic_dir(str(release), "models.json", "--publish_dir") as staging:
+      open(os.path.join(staging, "models.json"), "w").write("{}")
+  assert "\n" not in str(e.value) and os.listdir(release) == ["notes.txt"]  # nothing deleted
+  (release / "notes.txt").unlink()
+  for holds in ("models.json", "*/golden.json"):
+    os.makedirs(release / "a", exist_ok=True)
+    (release / "a" / "golden.json").write_text("{}")
+    (release / "models.json").write_text("{}")
+    with files.atomic_dir(str(release), holds, "--out") as staging:
+      open(os.path.join(staging, "new"), "w").close()
+    assert os.listdir(release) == ["new"]  # an earlier write of the same kind: replaced
+  (tmp_path / "a_file").write_text("x")
+  with pytest.raises(UserError, match="--out=.*a_file is a file; name a directory"):
+    files.check_replaceable(str(tmp_path / "a_file"), "models.json", "--out")
+  files.check_replaceable(str(tmp_path / "new"), "models.json", "--out")  # new: fine
+  (tmp_path / "empty").mkdir()
+  files.check_replaceable(str(tmp_path / "empty"), "models.json", "--out")
+
+
+def test_a_work_directory_that_is_empty_or_a_file_is_named_as_such(tmp_path):
+  with pytest.raises(UserError, match="^--workdir is empty; name a directory$"):
+    files.ensure_writable_dir("")
+  (tmp_path / "a_file").write_text("x")
+  with pytest.raises(UserError, match="--workdir=.*a_file is a file; name a directory"):
+    files.ensure_writable_dir(str(tmp_path / "a_file"))

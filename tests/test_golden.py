@@ -94,6 +94,7 @@ def test_rewrite_replaces_the_golden_directory_whole(tflite_dir, images, tmp_pat
   out = tmp_path / "golden"
   out.mkdir()
   (out / "old-model_float32").mkdir()  # a variant of an earlier release
+  (out / "old-model_float32" / "golden.json").write_text("{}")
   golden.write_golden(model_dir, str(out), images[:1])
   assert sorted(os.listdir(out)) == ["squishednet-1_float32", "squishednet-1_int8"]
   assert sorted(os.listdir(out / "squishednet-1_float32")) == [
@@ -116,7 +117,18 @@ def test_mismatched_labels_and_missing_files_are_user_errors(tflite_dir, images,
   files.write_json(str(bad / "preprocess.json"), preprocess.contract(SIZE * 2))
   with pytest.raises(UserError, match="image_size 64"):
     golden.write_golden(str(bad), str(tmp_path / "out"), images)
+  (bad / "preprocess.json").write_bytes((src / "preprocess.json").read_bytes())
+  (bad / "model.tflite").write_bytes((src / "model.tflite").read_bytes()[:4096])
+  with pytest.raises(UserError, match=r"bad/model.tflite: not a valid .tflite model"):
+    golden.write_golden(str(bad), str(tmp_path / "out"), images)
   assert not (tmp_path / "out").exists()
+  mistaken = tmp_path / "notes"  # a folder of something else is refused, not replaced
+  mistaken.mkdir()
+  (mistaken / "todo.txt").write_text("keep me")
+  with pytest.raises(UserError, match=r"--out_dir=.*notes holds other files \(no "
+                                      r"\*/golden.json\)"):
+    golden.write_golden(str(src), str(mistaken), images)
+  assert os.listdir(mistaken) == ["todo.txt"]
 
 
 def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
@@ -129,4 +141,8 @@ def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
     golden.default_model_dir(str(tmp_path))
   (tmp_path / "models.json").write_text('{"models": [{"na')
   with pytest.raises(UserError, match="models.json is damaged .*publish the models again"):
+    golden.default_model_dir(str(tmp_path))
+  (tmp_path / "models.json").write_text('{"models": [{"name": "squishednet-1"}]}')
+  with pytest.raises(UserError, match=r"lists no models in the squish_tf.models/2 format \(each "
+                                      r"with its dir\)"):
     golden.default_model_dir(str(tmp_path))

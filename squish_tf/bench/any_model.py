@@ -14,16 +14,29 @@ def is_gpu_model(path: str) -> bool:
   return path.endswith((".plan", ".engine")) or os.path.isdir(path)
 
 
-def benchmark(paths: list[str], image_size: int | None = 224, threads: int | None = None,
-              seconds: float = 3.0, warmup: int = 2) -> list[dict]:
-  """Size, images/s and latency of each file; LiteRT files are measured side by side."""
+def check_paths(paths: list[str]) -> None:
+  """Refuses what cannot be timed, naming the path (squish-bench asks before TensorFlow)."""
   if not paths:
     raise UserError("no model given; usage: squish-bench A.tflite [B.tflite ...] (or TensorRT "
                     "engines / TF-TRT SavedModel directories on a GPU machine)")
+  for p in paths:
+    if not os.path.exists(p):
+      raise UserError(f"{p}: no such .tflite file (or TensorRT engine, or TF-TRT SavedModel "
+                      f"directory); check the path")
+    if os.path.isdir(p) and not os.path.isfile(os.path.join(p, "saved_model.pb")):
+      raise UserError(f"{p} is a directory but not a SavedModel (no saved_model.pb); pass "
+                      f".tflite files, e.g. {os.path.join(p, 'model.tflite')}")
   gpu = [p for p in paths if is_gpu_model(p)]
   if gpu and len(gpu) != len(paths):
     raise UserError("benchmark .tflite files and GPU models (TensorRT engines, TF-TRT "
                     "SavedModels) in separate runs: they run on different devices")
+
+
+def benchmark(paths: list[str], image_size: int | None = 224, threads: int | None = None,
+              seconds: float = 3.0, warmup: int = 2) -> list[dict]:
+  """Size, images/s and latency of each file; LiteRT files are measured side by side."""
+  check_paths(paths)
+  gpu = [p for p in paths if is_gpu_model(p)]
   if not gpu:
     from squish_tf.bench import litert_bench
     return litert_bench.benchmark(paths, image_size=image_size, threads=threads,

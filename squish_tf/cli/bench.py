@@ -19,8 +19,17 @@ def define_flags() -> None:
 def main(argv):
   import json
 
+  import os
+
   from squish_tf import files
   from squish_tf.bench import any_model, litert_bench
+  from squish_tf.errors import UserError
+  if 0 < FLAGS.image_size < 32:
+    raise UserError(f"--image_size={FLAGS.image_size}: the networks need at least 32; pass 0 "
+                    f"for each model's own size")
+  if FLAGS.json and os.path.isdir(FLAGS.json):
+    raise UserError(f"--json={FLAGS.json} is a directory; name the file to write")
+  any_model.check_paths(argv[1:])
   if any(any_model.is_gpu_model(p) for p in argv[1:]):
     common.start_tensorflow()  # TensorRT and TF-TRT; .tflite files need only LiteRT
   results = any_model.benchmark(argv[1:], image_size=FLAGS.image_size or None,
@@ -32,7 +41,7 @@ def main(argv):
 
 def run_main():
   define_flags()
-  common.run(main)
+  common.run(main, takes_paths=True)
 
 
 if __name__ == "__main__":

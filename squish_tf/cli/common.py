@@ -37,15 +37,24 @@ def define_train_flags(epochs: int = 30) -> None:
                      lower_bound=0.0)
 
 
-def exit_on_user_error(main):
-  """Wraps an absl `main` so that a UserError prints one line and exits 2."""
+def exit_on_user_error(main, takes_paths: bool = False):
+  """Wraps an absl `main` so that a UserError prints one line and exits 2, and Ctrl-C one
+  line and 130 (what finished is on disk already). Unless `main` `takes_paths`, a word that
+  is not a flag is a mistake too (a flag missing its dashes would be ignored otherwise)."""
   @functools.wraps(main)
   def wrapper(argv):
     try:
+      if len(argv) > 1 and not takes_paths:
+        raise UserError(f"unexpected argument {argv[1]!r}; every setting is a flag, written "
+                        f"--name=value (see --helpshort)")
       return main(argv)
     except UserError as e:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
+    except KeyboardInterrupt:
+      print("interrupted: what finished is kept (squish-evolve goes on with --resume)",
+            file=sys.stderr)
+      sys.exit(130)
   return wrapper
 
 
@@ -55,8 +64,9 @@ def start_tensorflow() -> None:
   logs.start_tensorflow_quietly()
 
 
-def run(main) -> None:
-  """Runs an absl `main` with quiet library logs; user errors print one line and exit 2."""
+def run(main, takes_paths: bool = False) -> None:
+  """Runs an absl `main` with quiet library logs; user errors print one line and exit 2.
+  `takes_paths`: `main` reads the words after the flags (squish-bench's files)."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
   # Worker processes (--executor=process) share the GPU: a driver that took it all at start-up
   # would leave them none. Spawned processes inherit the setting.
@@ -66,4 +76,4 @@ def run(main) -> None:
     logs.quiet_libraries()
     return main(argv)
 
-  app.run(exit_on_user_error(quiet_main))
+  app.run(exit_on_user_error(quiet_main, takes_paths))

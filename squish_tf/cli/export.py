@@ -27,7 +27,9 @@ def define_flags() -> None:
                     "onnx: OUT.onnx; tftrt: TF-TRT SavedModel (NVIDIA's TensorFlow only); "
                     "tensorrt: directory with model.onnx, build_on_jetson.sh and, where "
                     "TensorRT and a GPU exist, model.plan.", required=True)
-  flags.DEFINE_string("out", None, "Output path (see --format).", required=True)
+  flags.DEFINE_string("out", None, "Output path (see --format). A directory output replaces "
+                      "an earlier export of the same format only; the run's gen_*/ are never "
+                      "written.", required=True)
   flags.DEFINE_enum("precision", "fp32", ("fp32", "fp16", "int8"),
                     "tftrt: fp32, fp16 or int8 (calibrated on validation images); "
                     "tensorrt: fp32 or fp16.")

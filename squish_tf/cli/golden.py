@@ -13,7 +13,8 @@ def define_flags() -> None:
   flags.DEFINE_string("model_dir", None, "A model directory; overrides --tflite_dir/--model.")
   flags.DEFINE_string("out_dir", "android_demo/core/src/test/resources/golden",
                       "Where to write the golden vectors (replaced whole: one directory per "
-                      "released file of the model).")
+                      "released file of the model). It must be new, empty, or earlier golden "
+                      "vectors; anything else is refused, not deleted.")
 
 
 def main(argv):

@@ -13,7 +13,9 @@ def define_flags() -> None:
   from squish_tf.config import RELEASE_LATENCY_SECONDS
   flags.DEFINE_string("workdir", None, "Run directory written by squish-evolve.", required=True)
   flags.DEFINE_string("publish_dir", None, "Publish the named SquishedNets here in the tflite/ "
-                      "layout (replaced whole), e.g. tflite. Default: OUT/release.")
+                      "layout (replaced whole), e.g. tflite. Default: OUT/release. It must be "
+                      "new, empty, or an earlier release (models.json); anything else is "
+                      "refused, not deleted. With nothing named it is left as it was.")
   flags.DEFINE_string("out", None, "Where report.md, the plots, squishednets.json and release/ "
                       "go. Default: --workdir.")
   flags.DEFINE_float("max_drop", 0.02, "SquishedNets may lose at most this much validation "
@@ -31,8 +33,8 @@ def main(argv):
   from squish_tf.errors import UserError
   from squish_tf.rundir import RunDir
   if not os.path.isdir(FLAGS.workdir):
-    raise UserError(f"--workdir={FLAGS.workdir} does not exist; pass a squish-evolve run "
-                    f"directory")
+    what = "is a file" if os.path.exists(FLAGS.workdir) else "does not exist"
+    raise UserError(f"--workdir={FLAGS.workdir} {what}; pass a squish-evolve run directory")
   RunDir(FLAGS.workdir).records_to_report()  # a run with nothing to report, told at once
   common.start_tensorflow()
   from squish_tf.report import run_report
@@ -40,7 +42,12 @@ def main(argv):
                                 FLAGS.max_models, FLAGS.out, FLAGS.latency_seconds)
   print(out["table"])
   print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
-  print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")
+  if out["named"]:
+    print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")
+  else:
+    print(f"released nothing ({out['release']}/ left as it was): no generation after the "
+          f"ancestor is within --max_drop={FLAGS.max_drop} of its validation top-1; raise "
+          f"--max_drop to name some")
 
 
 def run_main():

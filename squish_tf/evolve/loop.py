@@ -30,7 +30,7 @@ from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert, runtime
 from squish_tf.net import arch
 from squish_tf.net import model as model_lib
-from squish_tf.rundir import RunDir
+from squish_tf.rundir import RunDir, check_keras_zip
 from squish_tf.train import distribute, provenance
 
 VERIFY_IMAGES = 64
@@ -155,9 +155,11 @@ def _int8(net, ds, test, path: str, granularity: str) -> dict:
 def _ancestor(cfg, ds, clock: PhaseClock):
   """Trains generation 0, or loads it from --ancestor."""
   if cfg.ancestor:
-    if not os.path.isfile(cfg.ancestor):
-      raise UserError(f"--ancestor={cfg.ancestor}: no such file; pass a .keras model saved by "
-                      f"squish-train, or drop the flag to train one")
+    if not os.path.isfile(cfg.ancestor) or not cfg.ancestor.endswith(".keras"):
+      raise UserError(f"--ancestor={cfg.ancestor}: no such .keras file; pass a model.keras "
+                      f"saved by squish-train, or drop the flag to train one")
+    check_keras_zip(cfg.ancestor, lambda path: "write it again with squish-train, or drop "
+                    "--ancestor to train one")
     provenance.check(provenance.read(cfg.ancestor), _provenance(cfg, ds), cfg.ancestor)
     net = keras.saving.load_model(cfg.ancestor, compile=False)
     if model_lib.spec_of(net)[arch.HEAD] != ds.num_classes:

@@ -22,6 +22,10 @@ from squish_tf.rundir import RunDir
 
 ENGINE_NAME = "model.plan"
 ONNX_NAME = "model.onnx"
+# Formats that write a directory, replaced whole: the file an earlier export of the same
+# format left there (any other non-empty directory is refused, not deleted).
+DIR_FORMATS = {"saved_model": saved_model.SAVED_MODEL_FILE,
+               "tftrt": saved_model.SAVED_MODEL_FILE, "tensorrt": tensorrt_build.SCRIPT_NAME}
 
 
 def check_request(fmt: str, precision: str, int8_granularity: str = "per_channel") -> None:
@@ -38,6 +42,27 @@ def check_request(fmt: str, precision: str, int8_granularity: str = "per_channel
     writes = "int8" if fmt.startswith("tflite") else "float32"
     raise UserError(f"--precision applies to tftrt and tensorrt; --format={fmt} always writes "
                     f"{writes}, so drop --precision (--format=tflite_int8 gives an int8 file)")
+
+
+def check_out(fmt: str, out: str, run: RunDir) -> None:
+  """Refuses an --out that would fail after the work (empty, under a file) or overwrite what
+  it must not: the run's own generations, or a directory of something else."""
+  if not out:
+    raise UserError(f"--out is empty; name the {'directory' if fmt in DIR_FORMATS else 'file'} "
+                    f"to write")
+  inside = run.generation_holding(out)
+  if inside:
+    raise UserError(f"--out={out} is inside the run's {inside}/, whose files are its record; "
+                    f"write the export elsewhere")
+  above = os.path.dirname(os.path.abspath(out))
+  while not os.path.lexists(above):
+    above = os.path.dirname(above)
+  if not os.path.isdir(above):
+    raise UserError(f"--out={out}: {above} is a file, not a directory; choose another --out")
+  if fmt in DIR_FORMATS:
+    files.check_replaceable(out, DIR_FORMATS[fmt], "--out")
+  elif os.path.isdir(out):
+    raise UserError(f"--out={out} is a directory; --format={fmt} writes one file, so name it")
 
 
 def resolve_generation(run: RunDir, generation: int | None, name: str | None) -> int:
@@ -81,6 +106,7 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
   cfg = run.read_config()
   if cfg is None:
     raise UserError(f"{workdir} is not a squish-evolve run (no config.json); check --workdir")
+  check_out(fmt, out, run)
   gen = resolve_generation(run, generation, model_name)
   run.check_model(gen)  # a damaged file is named with its fix, not a Keras traceback
   net = keras.saving.load_model(run.gen_file(gen, "model.keras"), compile=False)
@@ -125,7 +151,7 @@ def _tensorrt(net, images, labels, class_names, out, precision, batch_sizes) -> 
   from squish_tf.export import onnx_export
   image_size = int(net.input_shape[1])
   result = {}
-  with files.atomic_dir(out) as tmp:
+  with files.atomic_dir(out, DIR_FORMATS["tensorrt"], "--out") as tmp:
     onnx_path = os.path.join(tmp, ONNX_NAME)
     result["parity"] = onnx_export.export_verified(net, images, onnx_path, labels, class_names)
     tensorrt_build.write_build_script(onnx_path, ENGINE_NAME, image_size, batch_sizes, precision)

@@ -19,8 +19,9 @@ from squish_tf.export import verify
 
 
 def interpreter(model_content: bytes | None = None, model_path: str | None = None,
-                threads: int | None = None):
-  """A LiteRT interpreter; a missing or broken file is a UserError naming it."""
+                threads: int | None = None, name: str | None = None):
+  """A LiteRT interpreter; a missing or broken file is a UserError naming it (`name`: the
+  file `model_content` was read from)."""
   from ai_edge_litert.interpreter import Interpreter
   if model_path is not None:
     if not os.path.isfile(model_path):
@@ -28,7 +29,7 @@ def interpreter(model_content: bytes | None = None, model_path: str | None = Non
   try:
     return Interpreter(model_content=model_content, model_path=model_path, num_threads=threads)
   except (ValueError, RuntimeError) as e:
-    what = model_path or "model bytes"
+    what = model_path or name or "model bytes"
     raise UserError(f"{what}: not a valid .tflite model ({str(e).splitlines()[0]}); "
                     f"re-export it (it may be truncated)") from None
 

@@ -18,6 +18,7 @@ from squish_tf.net import model as model_lib
 SIGNATURE = "serving_default"
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
+SAVED_MODEL_FILE = "saved_model.pb"  # what marks a SavedModel directory
 # The same float32 graph run by TensorFlow instead of Keras: float rounding only.
 FLOAT32 = verify.Tolerance("SavedModel", 1e-4, 0.99)
 
@@ -61,7 +62,7 @@ def export_verified(keras_model, images: np.ndarray, out_dir: str) -> dict:
   """Writes the SavedModel, checks its signature against the Keras model as given (not its
   release form) on `images`, then keeps it."""
   expected = verify.keras_predict(keras_model, images)
-  with files.atomic_dir(out_dir) as tmp:
+  with files.atomic_dir(out_dir, SAVED_MODEL_FILE, "--out") as tmp:
     write_unchecked(keras_model, tmp)
     figures = verify.compare(expected, predict(signature(tmp), images))
     FLOAT32.enforce(figures, out_dir)

@@ -100,7 +100,7 @@ def convert_tftrt(saved_model_dir: str, out_dir: str, precision: str, image_size
       yield (tf.zeros((b, image_size, image_size, 3), tf.float32),)
 
   converter.build(input_fn=build_fn)
-  with files.atomic_dir(out_dir) as tmp:
+  with files.atomic_dir(out_dir, sm.SAVED_MODEL_FILE, "--out") as tmp:
     os.rmdir(tmp)  # the converter creates its own directory
     converter.save(tmp)
 

@@ -106,7 +106,8 @@ def write_variant(model_dir: str, model_file: str, precision: str, out_dir: str,
     raise UserError(f"{model_dir}/preprocess.json has format {contract.get('format')!r}, "
                     f"expected {preprocess.CONTRACT_FORMAT!r}; re-publish with squish-report")
   size = int(contract["image_size"])
-  interp = runtime.interpreter(model_content=model_bytes)
+  interp = runtime.interpreter(model_content=model_bytes,
+                               name=os.path.join(model_dir, model_file))
   interp.allocate_tensors()
   inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
   if tuple(inp["shape"]) != (1, size, size, 3):
@@ -188,7 +189,7 @@ def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarr
   present = released_files(model_dir)
   name = os.path.basename(os.path.normpath(model_dir))
   manifests = []
-  with files.atomic_dir(out_root) as staging:
+  with files.atomic_dir(out_root, "*/" + MANIFEST, "--out_dir") as staging:
     for model_file, precision in present:
       manifests.append(write_variant(model_dir, model_file, precision,
                                      os.path.join(staging, f"{name}_{precision}"), images))
@@ -203,9 +204,10 @@ def default_model_dir(tflite_dir: str, name: str | None = None) -> str:
                     f"--publish_dir={tflite_dir}, or pass --model_dir")
   index = files.read_json_or_say(index_path, REPUBLISH)
   models = index.get("models") if isinstance(index, dict) else None
-  if not models:
-    raise UserError(f"{index_path} lists no models in the squish_tf.models/2 format; publish "
-                    f"models with squish-report")
+  if not models or not all(isinstance(m, dict) and isinstance(m.get("dir"), str)
+                           for m in models):
+    raise UserError(f"{index_path} lists no models in the squish_tf.models/2 format (each "
+                    f"with its dir); publish models with squish-report")
   if name is None:
     return os.path.join(tflite_dir, models[0]["dir"])
   for entry in models:

@@ -30,6 +30,7 @@ from squish_tf.net import arch
 from squish_tf.rundir import RunDir
 
 MODELS_FORMAT = "squish_tf.models/2"
+MODELS_INDEX = "models.json"  # a release holds it: what may be replaced whole
 CHECK_FILE = "check_images.npz"
 CHECK_IMAGES = 500
 FILES = (("model.tflite", "float32", "top1_tflite"), ("model_int8.tflite", "int8",
@@ -44,7 +45,7 @@ def publish(workdir: str, records: list[dict], named: list[dict], table: str,
   run = RunDir(workdir)
   cfg = run.read_config()
   by_gen = {r["generation"]: r for r in records}
-  with files.atomic_dir(publish_dir) as staging:
+  with files.atomic_dir(publish_dir, MODELS_INDEX, "--publish_dir") as staging:
     check_x, check_y = write_check_images(cfg, os.path.join(staging, CHECK_FILE))
     models = [_stage_model(run, cfg, by_gen[n["generation"]], n["name"], staging)
               for n in named]
@@ -53,7 +54,7 @@ def publish(workdir: str, records: list[dict], named: list[dict], table: str,
              "check_images": {"file": CHECK_FILE, "split": "test", "images": int(len(check_y)),
                               "what": f"the first {len(check_y)} test images, raw uint8"},
              "models": models}
-    files.write_json(os.path.join(staging, "models.json"), index)
+    files.write_json(os.path.join(staging, MODELS_INDEX), index)
     files.write_text(os.path.join(staging, "MODELS.md"),
                      _models_md(index, cfg, table, latency_seconds))
   return index

@@ -47,8 +47,8 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
                  latency_seconds: float = RELEASE_LATENCY_SECONDS) -> dict:
   """Writes report.md, squishednets.json, the plots and the named models in the tflite/
   layout (`release/`) into `out_dir` (the run directory by default); with `publish_dir`,
-  the release goes there instead (e.g. the repository's tflite/). Each released file is
-  timed for `latency_seconds` per thread count."""
+  the release goes there instead (e.g. the repository's tflite/); with none named, no
+  release is written. Each released file is timed for `latency_seconds` per thread count."""
   run = RunDir(workdir)
   records = run.records_to_report()
   stopped = run.read_state().get("stopped")
@@ -102,6 +102,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   ]) + "\n"
   files.write_text(os.path.join(out_dir, "report.md"), text)
   release = publish_dir or os.path.join(out_dir, RELEASE)
-  publish.publish(workdir, records, named, table, release, latency_seconds)
+  if named:  # an empty release would replace the last one with nothing
+    publish.publish(workdir, records, named, table, release, latency_seconds)
   return {"table": table, "named": named, "plots": plot_paths, "time_split": split,
           "report": os.path.join(out_dir, "report.md"), "release": release}
