@@ -54,6 +54,8 @@ def check_replaceable(path: str, holds: str, flag: str) -> None:
   something other than an earlier write of the same kind (one that matches the glob
   `holds`, e.g. models.json for a release). A run directory or a user's folder named by
   mistake is then refused, not deleted."""
+  if not path:  # "" would mean the current directory, replaced whole
+    raise UserError(f"{flag} is empty; name a directory")
   if not os.path.lexists(path):
     return
   if not os.path.isdir(path):

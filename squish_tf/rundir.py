@@ -78,7 +78,7 @@ class RunDir:
   def generation_holding(self, path: str) -> str | None:
     """The gen_NNN directory of this run that `path` is, or lies in, if any: its files are
     the run's record, which nothing else may overwrite."""
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.path))
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(self.path))
     first = rel.split(os.sep)[0]
     return first if _GEN_DIR.match(first.removesuffix(".partial")) else None
 
@@ -150,8 +150,12 @@ class RunDir:
     if missing:
       raise UserError(f"{self.file(CONFIG)} lacks {', '.join(missing)}; "
                       f"{self._recovery(self.file(CONFIG))}")
-    classes = self.read_json(self.gen_file(records[0]["generation"], "model.keras.json")).get(
-        "provenance", {}).get("num_classes")
+    path = self.gen_file(records[0]["generation"], "model.keras.json")
+    provenance = self.read_json(path)
+    provenance = provenance.get("provenance") if isinstance(provenance, dict) else None
+    if not isinstance(provenance, dict):
+      raise UserError(f"{path} is damaged (no provenance); {self._recovery(path)}")
+    classes = provenance.get("num_classes")
     labels = self.read_labels()
     if classes is not None and len(labels) != classes:
       raise UserError(f"{self.file(LABELS)} has {len(labels)} labels but the run's networks "

@@ -132,7 +132,8 @@ LACKS = "gen_001/metrics.json is damaged (lacks generation, top1_val"
     ("labels.txt", "a\nb\nc\n", "labels.txt has 3 labels but the run's networks have 10 "
                                    "classes"),
     ("gen_001/metrics.json", "[]", LACKS),
-    ("gen_001/metrics.json", "{}", LACKS)])
+    ("gen_001/metrics.json", "{}", LACKS),
+    ("gen_000/model.keras.json", "[]", "gen_000/model.keras.json is damaged (no provenance)")])
 def test_labels_or_records_that_do_not_fit_the_run_are_refused_before_anything_is_written(
     reference_run, tmp_path, damage, content, named):
   workdir = _copy(reference_run, tmp_path)
@@ -157,6 +158,15 @@ def test_a_report_never_deletes_what_is_not_a_release_nor_releases_nothing_over_
   release = tmp_path / "tflite"
   release.mkdir()
   (release / "models.json").write_text("the last release")
+  (release / "run").mkdir()
+  os.rename(workdir, release / "run" / "run")  # the run inside the release it would replace
+  with pytest.raises(UserError, match=r"--publish_dir=.*tflite would hold the run \("):
+    run_report.write_report(str(release / "run" / "run"), publish_dir=str(release))
+  os.rename(release / "run" / "run", workdir)
+  (release / "run").rmdir()
+  with pytest.raises(UserError, match=r"--publish_dir=.*tflite would hold the report \("):
+    run_report.write_report(workdir, publish_dir=str(release), out_dir=str(release / "report"))
+  assert not (release / "report").exists()
   monkeypatch.setattr(table2, "name_squishednets", lambda *args: [])
   out = run_report.write_report(workdir, publish_dir=str(release), out_dir=str(tmp_path / "out"))
   assert out["named"] == [] and os.path.isfile(out["report"])
@@ -609,7 +619,7 @@ def test_an_ancestor_that_is_not_a_whole_keras_file_is_named(reference_run, tmp_
   with pytest.raises(UserError, match=r"cut.keras is damaged .*write it again with squish-train"):
     evolve._ancestor(config.EvolveConfig(ancestor=str(cut)), None, None)
   tflite = RunDir(reference_run[0]).gen_file(0, "model.tflite")
-  with pytest.raises(UserError, match=r"model.tflite: no such .keras file; pass a model.keras"):
+  with pytest.raises(UserError, match=r"model.tflite: is not a .keras file; pass a model.keras"):
     evolve._ancestor(config.EvolveConfig(ancestor=tflite), None, None)
 
 

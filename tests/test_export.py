@@ -393,6 +393,9 @@ def test_an_out_that_would_fail_late_or_overwrite_is_refused_before_any_work(tmp
     with pytest.raises(UserError) as e:
       export_cli.check_out(fmt, out, run)
     assert words in str(e.value) and "\n" not in str(e.value), (fmt, out, str(e.value))
+  (tmp_path / "run" / "config.json").write_text("{}")  # export asks before the generation
+  with pytest.raises(UserError, match="holds other files"):
+    export_cli.export(run.path, "saved_model", run.path)
   export_cli.check_out("tflite_int8", str(tmp_path / "new" / "m.tflite"), run)
   export_cli.check_out("onnx", os.path.join(run.path, "exports", "m.onnx"), run)
   earlier = tmp_path / "sm"

@@ -45,6 +45,8 @@ def test_a_directory_replaced_whole_must_be_new_empty_or_of_the_same_kind(tmp_pa
   (tmp_path / "a_file").write_text("x")
   with pytest.raises(UserError, match="--out=.*a_file is a file; name a directory"):
     files.check_replaceable(str(tmp_path / "a_file"), "models.json", "--out")
+  with pytest.raises(UserError, match="^--out_dir is empty; name a directory$"):
+    files.check_replaceable("", "*/golden.json", "--out_dir")  # not the current directory
   files.check_replaceable(str(tmp_path / "new"), "models.json", "--out")  # new: fine
   (tmp_path / "empty").mkdir()
   files.check_replaceable(str(tmp_path / "empty"), "models.json", "--out")

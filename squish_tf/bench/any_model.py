@@ -5,6 +5,7 @@ side by side.
 
 from __future__ import annotations
 
+import glob
 import os
 
 from squish_tf.errors import UserError
@@ -24,8 +25,9 @@ def check_paths(paths: list[str]) -> None:
       raise UserError(f"{p}: no such .tflite file (or TensorRT engine, or TF-TRT SavedModel "
                       f"directory); check the path")
     if os.path.isdir(p) and not os.path.isfile(os.path.join(p, "saved_model.pb")):
+      found = sorted(glob.glob(os.path.join(glob.escape(p), "**", "*.tflite"), recursive=True))
       raise UserError(f"{p} is a directory but not a SavedModel (no saved_model.pb); pass "
-                      f".tflite files, e.g. {os.path.join(p, 'model.tflite')}")
+                      f".tflite files{', e.g. ' + found[0] if found else ''}")
   gpu = [p for p in paths if is_gpu_model(p)]
   if gpu and len(gpu) != len(paths):
     raise UserError("benchmark .tflite files and GPU models (TensorRT engines, TF-TRT "

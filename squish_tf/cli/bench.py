@@ -18,7 +18,6 @@ def define_flags() -> None:
 
 def main(argv):
   import json
-
   import os
 
   from squish_tf import files

@@ -37,10 +37,11 @@ def define_train_flags(epochs: int = 30) -> None:
                      lower_bound=0.0)
 
 
-def exit_on_user_error(main, takes_paths: bool = False):
+def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   """Wraps an absl `main` so that a UserError prints one line and exits 2, and Ctrl-C one
-  line and 130 (what finished is on disk already). Unless `main` `takes_paths`, a word that
-  is not a flag is a mistake too (a flag missing its dashes would be ignored otherwise)."""
+  line and 130 (what finished is on disk already; `resume` says how to go on). Unless `main`
+  `takes_paths`, a word that is not a flag is a mistake too (a flag missing its dashes would
+  be ignored otherwise)."""
   @functools.wraps(main)
   def wrapper(argv):
     try:
@@ -52,8 +53,7 @@ def exit_on_user_error(main, takes_paths: bool = False):
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
     except KeyboardInterrupt:
-      print("interrupted: what finished is kept (squish-evolve goes on with --resume)",
-            file=sys.stderr)
+      print(f"interrupted: what had finished is kept{resume}", file=sys.stderr)
       sys.exit(130)
   return wrapper
 
@@ -64,9 +64,10 @@ def start_tensorflow() -> None:
   logs.start_tensorflow_quietly()
 
 
-def run(main, takes_paths: bool = False) -> None:
+def run(main, takes_paths: bool = False, resume: str = "") -> None:
   """Runs an absl `main` with quiet library logs; user errors print one line and exit 2.
-  `takes_paths`: `main` reads the words after the flags (squish-bench's files)."""
+  `takes_paths`: `main` reads the words after the flags (squish-bench's files); `resume`:
+  what to say after Ctrl-C about going on."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
   # Worker processes (--executor=process) share the GPU: a driver that took it all at start-up
   # would leave them none. Spawned processes inherit the setting.
@@ -76,4 +77,4 @@ def run(main, takes_paths: bool = False) -> None:
     logs.quiet_libraries()
     return main(argv)
 
-  app.run(exit_on_user_error(quiet_main, takes_paths))
+  app.run(exit_on_user_error(quiet_main, takes_paths, resume))

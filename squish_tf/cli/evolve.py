@@ -169,7 +169,8 @@ def main(argv):
 
 def run_main():
   define_flags()
-  common.run(main)
+  common.run(main, resume="; the same command with --resume goes on from the last finished "
+                          "generation")
 
 
 if __name__ == "__main__":

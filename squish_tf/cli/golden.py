@@ -24,6 +24,7 @@ def main(argv):
   from squish_tf.report import golden  # imports TensorFlow only when it computes
   model_dir = FLAGS.model_dir or golden.default_model_dir(FLAGS.tflite_dir, FLAGS.model)
   golden.released_files(model_dir)
+  golden.check_out_dir(FLAGS.out_dir)
   common.start_tensorflow()
   images = golden.sample_images(release_dir=os.path.dirname(os.path.normpath(model_dir)))
   for manifest in golden.write_golden(model_dir, FLAGS.out_dir, images):

@@ -31,11 +31,13 @@ def main(argv):
   import os
 
   from squish_tf.errors import UserError
+  from squish_tf.report.release_dir import release_dir
   from squish_tf.rundir import RunDir
   if not os.path.isdir(FLAGS.workdir):
     what = "is a file" if os.path.exists(FLAGS.workdir) else "does not exist"
     raise UserError(f"--workdir={FLAGS.workdir} {what}; pass a squish-evolve run directory")
   RunDir(FLAGS.workdir).records_to_report()  # a run with nothing to report, told at once
+  release_dir(FLAGS.workdir, FLAGS.out, FLAGS.publish_dir)  # and a release that may not go there
   common.start_tensorflow()
   from squish_tf.report import run_report
   out = run_report.write_report(FLAGS.workdir, FLAGS.publish_dir, FLAGS.max_drop,
@@ -46,8 +48,7 @@ def main(argv):
     print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")
   else:
     print(f"released nothing ({out['release']}/ left as it was): no generation after the "
-          f"ancestor is within --max_drop={FLAGS.max_drop} of its validation top-1; raise "
-          f"--max_drop to name some")
+          f"ancestor has finished within --max_drop={FLAGS.max_drop} of its validation top-1")
 
 
 def run_main():

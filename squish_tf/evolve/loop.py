@@ -156,8 +156,9 @@ def _ancestor(cfg, ds, clock: PhaseClock):
   """Trains generation 0, or loads it from --ancestor."""
   if cfg.ancestor:
     if not os.path.isfile(cfg.ancestor) or not cfg.ancestor.endswith(".keras"):
-      raise UserError(f"--ancestor={cfg.ancestor}: no such .keras file; pass a model.keras "
-                      f"saved by squish-train, or drop the flag to train one")
+      what = "is not a .keras file" if os.path.isfile(cfg.ancestor) else "no such file"
+      raise UserError(f"--ancestor={cfg.ancestor}: {what}; pass a model.keras saved by "
+                      f"squish-train, or drop the flag to train one")
     check_keras_zip(cfg.ancestor, lambda path: "write it again with squish-train, or drop "
                     "--ancestor to train one")
     provenance.check(provenance.read(cfg.ancestor), _provenance(cfg, ds), cfg.ancestor)

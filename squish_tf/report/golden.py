@@ -183,6 +183,11 @@ def released_files(model_dir: str) -> list[tuple[str, str]]:
   return present
 
 
+def check_out_dir(out_root: str) -> None:
+  """`out_root` is replaced whole: it must be new, empty or earlier golden vectors."""
+  files.check_replaceable(out_root, "*/" + MANIFEST, "--out_dir")
+
+
 def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarray]]) -> list:
   """One variant directory per file of `model_dir` (float32 and, if released, int8), under
   `out_root`, which is replaced whole; returns the manifests."""

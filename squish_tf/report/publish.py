@@ -27,10 +27,10 @@ from squish_tf.bench import litert_bench
 from squish_tf.data import preprocess
 from squish_tf.export import runtime
 from squish_tf.net import arch
+from squish_tf.report.release_dir import MODELS_INDEX
 from squish_tf.rundir import RunDir
 
 MODELS_FORMAT = "squish_tf.models/2"
-MODELS_INDEX = "models.json"  # a release holds it: what may be replaced whole
 CHECK_FILE = "check_images.npz"
 CHECK_IMAGES = 500
 FILES = (("model.tflite", "float32", "top1_tflite"), ("model_int8.tflite", "int8",

@@ -10,11 +10,11 @@ from squish_tf import files
 from squish_tf.config import RELEASE_LATENCY_SECONDS
 from squish_tf.net import arch
 from squish_tf.report import plots, publish, table2
+from squish_tf.report.release_dir import release_dir
 from squish_tf.report.table2 import gen_label, markdown_table, mb
 from squish_tf.rundir import RunDir
 
 
-RELEASE = "release"
 
 
 def _folded_note(config: dict | None, ancestor: dict) -> str:
@@ -52,6 +52,7 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
   run = RunDir(workdir)
   records = run.records_to_report()
   stopped = run.read_state().get("stopped")
+  release = release_dir(workdir, out_dir, publish_dir)  # refused before anything is written
   out_dir = out_dir or workdir
   files.ensure_writable_dir(out_dir, flag="--out (the report's directory)")
   named = table2.name_squishednets(records, max_drop, max_models)
@@ -101,7 +102,6 @@ def write_report(workdir: str, publish_dir: str | None = None, max_drop: float =
       "## Plots\n\n![per generation](generations.png)\n\n![top-1 against size](top1_vs_size.png)",
   ]) + "\n"
   files.write_text(os.path.join(out_dir, "report.md"), text)
-  release = publish_dir or os.path.join(out_dir, RELEASE)
   if named:  # an empty release would replace the last one with nothing
     publish.publish(workdir, records, named, table, release, latency_seconds)
   return {"table": table, "named": named, "plots": plot_paths, "time_split": split,
