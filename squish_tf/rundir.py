@@ -315,6 +315,12 @@ def check_training_dir(workdir: str, overwrite: bool) -> None:
   if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
+  found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
+  if found and not any(os.path.exists(os.path.join(workdir, n))
+                       for n in ("config.json", "summary.json")):
+    # squish-train writes config.json before any output: these are someone else's files
+    raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
+                    f"choose another --workdir (squish-train would replace them)")
 
 
 def claim_training_dir(workdir: str, overwrite: bool) -> None:

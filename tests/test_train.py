@@ -62,6 +62,12 @@ def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_o
       "model.keras", "notes.txt", "summary.json", "tensorboard"]
   rundir.claim_training_dir(str(tmp_path), overwrite=True)
   assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+  (tmp_path / "tensorboard").mkdir()  # not squish-train's: it would have written config.json
+  with pytest.raises(UserError, match="holds tensorboard but no squish-train config.json"):
+    rundir.check_training_dir(str(tmp_path), overwrite=True)
+  (tmp_path / "config.json").write_text("{}")  # an unfinished squish-train run: cleared
+  rundir.claim_training_dir(str(tmp_path), overwrite=False)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "notes.txt"]
   (tmp_path / "gen_000").mkdir()
   with pytest.raises(UserError, match="holds a squish-evolve run"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
