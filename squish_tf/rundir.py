@@ -133,7 +133,7 @@ class RunDir:
     for expected, g in enumerate(gens):
       if g != expected:
         raise UserError(f"{self.gen_dir(expected)} is missing but {self.gen_dir(g)} exists; "
-                        f"{self._recovery(self.gen_file(expected, GEN_METRICS))}")
+                        f"{self._recovery(self.gen_file(g, GEN_METRICS))}")
       self.check_generation(g)
 
   def records_to_report(self) -> list[dict]:

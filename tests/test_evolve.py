@@ -603,6 +603,14 @@ def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_messag
   assert offspring.offspring_task(*args) == offspring.no_input_result(args, no_input)
 
 
+def test_a_missing_generation_is_named_with_the_ones_to_remove(tmp_path):
+  run = RunDir(str(tmp_path))
+  os.makedirs(run.gen_dir(1))
+  with pytest.raises(UserError, match=r"gen_000 is missing but .*gen_001 exists; remove "
+                                      r".*gen_001 and every later gen_\* directory"):
+    run.check()
+
+
 def test_a_squish_train_directory_is_not_taken_for_an_evolution(tmp_path):
   for name in ("summary.json", "config.json"):
     (tmp_path / name).write_text("{}")
