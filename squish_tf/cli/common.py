@@ -58,6 +58,16 @@ def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   return wrapper
 
 
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, except that a bad flag is one line and exit 2, like every other
+  mistake (absl's own parser prints two lines and exits 1)."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    print(f"error: {' '.join(str(e).split()).rstrip('.')}; see --helpshort", file=sys.stderr)
+    sys.exit(2)
+
+
 def start_tensorflow() -> None:
   """Imports TensorFlow with its start-up lines muted: `main` calls it once its flags are
   checked, before it imports anything that imports TensorFlow."""
@@ -77,4 +87,4 @@ def run(main, takes_paths: bool = False, resume: str = "") -> None:
     logs.quiet_libraries()
     return main(argv)
 
-  app.run(exit_on_user_error(quiet_main, takes_paths, resume))
+  app.run(exit_on_user_error(quiet_main, takes_paths, resume), flags_parser=parse_flags)

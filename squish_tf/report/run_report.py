@@ -15,8 +15,6 @@ from squish_tf.report.table2 import gen_label, markdown_table, mb
 from squish_tf.rundir import RunDir
 
 
-
-
 def _folded_note(config: dict | None, ancestor: dict) -> str:
   """At a release size that leaves fire6-9 at 1x1 the files store no inert taps: a saving of
   the input size, not of the evolution, which the ratios to 224x224 networks include."""
