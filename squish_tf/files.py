@@ -49,17 +49,22 @@ def atomic_path(path: str):
       os.remove(tmp)
 
 
+def _check_dir_name(path: str, flag: str) -> None:
+  """A directory flag that is empty ("" would mean the current directory) or names a file."""
+  if not path:
+    raise UserError(f"{flag} is empty; name a directory")
+  if os.path.lexists(path) and not os.path.isdir(path):
+    raise UserError(f"{flag}={path} is a file; name a directory")
+
+
 def check_replaceable(path: str, holds: str, flag: str) -> None:
   """Refuses a `path` that `atomic_dir` must not replace: a file, or a directory holding
   something other than an earlier write of the same kind (one that matches the glob
   `holds`, e.g. models.json for a release). A run directory or a user's folder named by
   mistake is then refused, not deleted."""
-  if not path:  # "" would mean the current directory, replaced whole
-    raise UserError(f"{flag} is empty; name a directory")
+  _check_dir_name(path, flag)
   if not os.path.lexists(path):
     return
-  if not os.path.isdir(path):
-    raise UserError(f"{flag}={path} is a file; name a directory (it is written whole)")
   if os.listdir(path) and not glob.glob(os.path.join(glob.escape(path), holds)):
     raise UserError(f"{flag}={path} holds other files (no {holds}), and it would be replaced "
                     f"whole; name a new or empty directory")
@@ -147,10 +152,7 @@ def sizes(path: str) -> dict:
 
 def ensure_writable_dir(path: str, flag: str = "--workdir") -> None:
   """Creates `path` if needed; a directory that cannot be written is a UserError."""
-  if not path:
-    raise UserError(f"{flag} is empty; name a directory")
-  if os.path.lexists(path) and not os.path.isdir(path):
-    raise UserError(f"{flag}={path} is a file; name a directory")
+  _check_dir_name(path, flag)
   try:
     os.makedirs(path, exist_ok=True)
     probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe-")

@@ -50,7 +50,8 @@ RECORD_KEYS = ("generation", "top1_val", "params_total", "macs", "tflite_bytes")
 # What a report and its release read from config.json.
 REPORT_CONFIG_KEYS = ("dataset", "seed", "image_size")
 # What a finished squish-train directory holds; any of them means there is work to lose.
-TRAINING_OUTPUTS = ("summary.json", "model.keras", "model.keras.json", "model.tflite",
+SUMMARY = "summary.json"  # squish-train writes it last: a finished training run
+TRAINING_OUTPUTS = (SUMMARY, "model.keras", "model.keras.json", "model.tflite",
                     "model.tflite.json", "metrics.jsonl", "labels.txt", "tensorboard")
 _GEN_DIR = re.compile(r"^gen_(\d{3}|[1-9]\d{3,})$")  # gen_999, then gen_1000
 
@@ -239,7 +240,7 @@ class RunDir:
       raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
                       f"drop --resume to start one")
     files.ensure_writable_dir(self.path)
-    if any(os.path.exists(self.file(n)) for n in ("summary.json", "model.keras")):
+    if any(os.path.exists(self.file(n)) for n in (SUMMARY, "model.keras")):
       raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
                       f"another --workdir")
     if not self.generation_dirs():
@@ -312,12 +313,12 @@ def check_training_dir(workdir: str, overwrite: bool) -> None:
   files.ensure_writable_dir(workdir)
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
-  if os.path.exists(os.path.join(workdir, "summary.json")) and not overwrite:
+  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
   found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
   if found and not any(os.path.exists(os.path.join(workdir, n))
-                       for n in ("config.json", "summary.json")):
+                       for n in (CONFIG, SUMMARY)):
     # squish-train writes config.json before any output: these are someone else's files
     raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
                     f"choose another --workdir (squish-train would replace them)")

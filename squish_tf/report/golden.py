@@ -31,6 +31,7 @@ from squish_tf.errors import UserError
 REPUBLISH = "publish the models again with squish-report --publish_dir=DIR"
 
 MANIFEST = "golden.json"
+OUT_ROOT_HOLDS = "*/" + MANIFEST  # what earlier golden vectors leave in --out_dir
 FORMAT = "squish_tf.golden/2"
 TOP_K = 3
 MODEL_FILES = (("model.tflite", "float32"), ("model_int8.tflite", "int8"))
@@ -185,7 +186,7 @@ def released_files(model_dir: str) -> list[tuple[str, str]]:
 
 def check_out_dir(out_root: str) -> None:
   """`out_root` is replaced whole: it must be new, empty or earlier golden vectors."""
-  files.check_replaceable(out_root, "*/" + MANIFEST, "--out_dir")
+  files.check_replaceable(out_root, OUT_ROOT_HOLDS, "--out_dir")
 
 
 def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarray]]) -> list:
@@ -194,7 +195,7 @@ def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarr
   present = released_files(model_dir)
   name = os.path.basename(os.path.normpath(model_dir))
   manifests = []
-  with files.atomic_dir(out_root, "*/" + MANIFEST, "--out_dir") as staging:
+  with files.atomic_dir(out_root, OUT_ROOT_HOLDS, "--out_dir") as staging:
     for model_file, precision in present:
       manifests.append(write_variant(model_dir, model_file, precision,
                                      os.path.join(staging, f"{name}_{precision}"), images))
