@@ -63,8 +63,10 @@ TFTRT_SKIP = pytest.mark.skipif(not TFTRT_OK, reason=f"TF-TRT needs TensorRT in 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
   """A toy squish-evolve run: gen_000 (untrained ancestor), gen_001 (a smaller network
-  trained 10 epochs on digits at 32x32, about 95% validation top-1, then its weakest fifth
-  of synapses masked), squishednets.json naming gen_001."""
+  trained 10 epochs on digits at 32x32, about 89% validation top-1, then its weakest fifth
+  of synapses masked), squishednets.json naming gen_001. The warmup keeps the network far
+  enough from the int8 and QAT thresholds below on any CPU: without it, an AMD EPYC machine
+  trained it to 76-87% over four seeds (seed 0: 76%, int8 agreement 92%, QAT top-1 61%)."""
   # Seeded here: a module's fixture is built before conftest seeds its first test. (Unseeded,
   # after test_qat.py and a tfmot test, it once gave a generation whose QAT top-1 was 0.58.)
   keras.utils.set_random_seed(0)
@@ -76,7 +78,8 @@ def run_dir(tmp_path_factory):
   ancestor = model.squeezenet(image_size=IMAGE_SIZE, seed=0)
   small = model.squeezenet(model.spec_of(ancestor) | SMALL_SPEC, image_size=IMAGE_SIZE, seed=1,
                            dropout=0.1)
-  train.fit(small, splits, epochs=10, batch_size=32, learning_rate=1e-3, seed=0, verbose=0)
+  train.fit(small, splits, epochs=10, batch_size=32, learning_rate=1e-3, seed=0, verbose=0,
+            warmup_epochs=1)
   masks = {n: np.abs(k) > np.quantile(np.abs(k), 0.2) for n, (k, _) in
            model.get_weights(small).items()}
   masking.apply_masks(small, masks)
