@@ -35,7 +35,9 @@ def atomic_path(path: str):
     raise UserError(f"{path} is a directory; give the path of a file to write")
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
-  suffix = os.path.splitext(path)[1]  # keep the extension: Keras checks it on save
+  # keep every extension: Keras checks ".keras" and ".weights.h5" on save
+  name = os.path.basename(path)
+  suffix = name[name.find(".", 1):] if "." in name[1:] else ""
   fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
   os.close(fd)
   os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a released file reads like any other

@@ -51,9 +51,12 @@ RECORD_KEYS = ("generation", "top1_val", "params_total", "macs", "tflite_bytes")
 REPORT_CONFIG_KEYS = ("dataset", "seed", "image_size")
 # What a finished squish-train directory holds; any of them means there is work to lose.
 SUMMARY = "summary.json"  # squish-train writes it last: a finished training run
+CHECKPOINTS = "checkpoints"  # squish-train's newest epoch, until the run finishes
 TRAINING_OUTPUTS = (SUMMARY, "model.keras", "model.keras.json", "model.tflite",
-                    "model.tflite.json", "metrics.jsonl", "labels.txt", "tensorboard")
+                    "model.tflite.json", "metrics.jsonl", "labels.txt", "tensorboard",
+                    CHECKPOINTS)
 _GEN_DIR = re.compile(r"^gen_(\d{3}|[1-9]\d{3,})$")  # gen_999, then gen_1000
+_CHECKPOINT = re.compile(r"^epoch_(\d{4,})\.weights\.h5$")  # train/checkpoints.py writes them
 
 
 class RunDir:
@@ -260,13 +263,7 @@ class RunDir:
     if not resume:
       raise UserError(f"{self.path} already holds a run; pass --resume to continue it, or "
                       f"choose a new --workdir")
-    saved = {**defaults, **saved}
-    diff = sorted(k for k in set(saved) | set(config)
-                  if saved.get(k) != config.get(k) and k not in resumable)
-    if diff:
-      shown = ", ".join(f"{k}={saved.get(k)!r} (now {config.get(k)!r})" for k in diff)
-      raise UserError(f"--resume with a different configuration: {shown}; rerun with the "
-                      f"saved values or start a new --workdir")
+    check_same_config({**defaults, **saved}, config, resumable)
     self.check()
     self.clear_partials()
     self.rebuild_metrics()  # metrics.jsonl is derived: a damaged one is simply rewritten
@@ -307,27 +304,82 @@ def _check_tflite(path: str, expected_bytes, recovery) -> None:
                     f"{recovery(path)}")
 
 
-def check_training_dir(workdir: str, overwrite: bool) -> None:
+def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
+                       config: dict | None = None) -> None:
   """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
-  them; deletes nothing (squish-train calls it before TensorFlow starts, which may fail)."""
+  them, and a --resume with nothing to resume or another `config`; deletes nothing
+  (squish-train calls it before TensorFlow starts, which may fail)."""
+  if resume and overwrite:
+    raise UserError("--resume continues a run and --overwrite replaces it; pass one of them")
+  if resume and not os.path.isdir(workdir):
+    raise UserError(f"--resume: {workdir} does not exist, so there is no run to resume; drop "
+                    f"--resume to start one")
   files.ensure_writable_dir(workdir)
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
-  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
+  finished = os.path.exists(os.path.join(workdir, SUMMARY))
+  if finished and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
   found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
-  if found and not any(os.path.exists(os.path.join(workdir, n))
-                       for n in (CONFIG, SUMMARY)):
+  started = os.path.exists(os.path.join(workdir, CONFIG))
+  if found and not (started or finished):
     # squish-train writes config.json before any output: these are someone else's files
     raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
                     f"choose another --workdir (squish-train would replace them)")
+  if resume and not started:
+    raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
+                    f"drop --resume to start one")
+  if not started or overwrite:
+    return
+  saved = files.read_json_or_say(os.path.join(workdir, CONFIG), "pass --overwrite to start again")
+  if not isinstance(saved, dict):
+    raise UserError(f"{os.path.join(workdir, CONFIG)} is damaged (not a JSON object); pass "
+                    f"--overwrite to start again")
+  if resume:
+    check_same_config(saved, config or {})
+  else:  # an unfinished run: a finished one was refused above
+    raise UserError(f"{workdir} holds an unfinished training run ({epochs_done(workdir)} of "
+                    f"{saved.get('epochs', '?')} epochs done); pass --resume to continue it, "
+                    f"or --overwrite to start again")
 
 
-def claim_training_dir(workdir: str, overwrite: bool) -> None:
-  """Readies `workdir` for squish-train's outputs: `check_training_dir`, then clears what an
-  unfinished run left, or the finished run `overwrite` replaces."""
-  check_training_dir(workdir, overwrite)
+def check_same_config(saved: dict, config: dict, resumable: tuple[str, ...] = ()) -> None:
+  """A resumed run must compute what it started to: every key but `resumable` the same."""
+  diff = sorted(k for k in set(saved) | set(config)
+                if saved.get(k) != config.get(k) and k not in resumable)
+  if diff:
+    shown = ", ".join(f"{k}={saved.get(k)!r} (now {config.get(k)!r})" for k in diff)
+    raise UserError(f"--resume with a different configuration: {shown}; rerun with the "
+                    f"saved values or start a new --workdir")
+
+
+def checkpoint_path(directory: str, epoch: int) -> str:
+  """Where the checkpoint after `epoch` (counted from 1) goes."""
+  return os.path.join(directory, f"epoch_{epoch:04d}.weights.h5")
+
+
+def epochs_done(workdir: str) -> int:
+  """The epochs an unfinished squish-train run in `workdir` has checkpointed."""
+  saved = saved_checkpoints(os.path.join(workdir, CHECKPOINTS))
+  return saved[-1][0] if saved else 0
+
+
+def saved_checkpoints(directory: str) -> list[tuple[int, str]]:
+  """(epoch, path) of every epoch checkpoint in `directory`, oldest first."""
+  if not os.path.isdir(directory):
+    return []
+  return sorted((int(m.group(1)), os.path.join(directory, name))
+                for name in os.listdir(directory) if (m := _CHECKPOINT.match(name)))
+
+
+def claim_training_dir(workdir: str, overwrite: bool, resume: bool = False,
+                       config: dict | None = None) -> None:
+  """Readies `workdir` for squish-train's outputs: `check_training_dir`, then, unless resuming,
+  clears the run `overwrite` replaces, finished or not."""
+  check_training_dir(workdir, overwrite, resume, config)
+  if resume:
+    return
   for name in TRAINING_OUTPUTS:
     path = os.path.join(workdir, name)
     if os.path.isdir(path):

@@ -1,7 +1,12 @@
-"""squish-train end to end: what it writes, and that it never overwrites a finished run unasked."""
+"""squish-train end to end: what it writes, that it never overwrites a run unasked, and that
+a killed run resumes."""
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -65,9 +70,59 @@ def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_o
   (tmp_path / "tensorboard").mkdir()  # not squish-train's: it would have written config.json
   with pytest.raises(UserError, match="holds tensorboard but no squish-train config.json"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
-  (tmp_path / "config.json").write_text("{}")  # an unfinished squish-train run: cleared
-  rundir.claim_training_dir(str(tmp_path), overwrite=False)
+  (tmp_path / "config.json").write_text('{"epochs": 3}')  # an unfinished squish-train run
+  with pytest.raises(UserError, match=r"unfinished training run \(0 of 3 epochs done\); pass "
+                                      r"--resume to continue it, or --overwrite"):
+    rundir.claim_training_dir(str(tmp_path), overwrite=False)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "notes.txt", "tensorboard"]
+  rundir.claim_training_dir(str(tmp_path), overwrite=True)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "notes.txt"]
   (tmp_path / "gen_000").mkdir()
   with pytest.raises(UserError, match="holds a squish-evolve run"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
+
+
+def test_resume_refuses_what_it_cannot_continue_and_deletes_nothing(tmp_path):
+  config = {"epochs": 3, "seed": 0}
+  with pytest.raises(UserError, match="does not exist, so there is no run to resume"):
+    rundir.check_training_dir(str(tmp_path / "new"), False, resume=True, config=config)
+  with pytest.raises(UserError, match="pass one of them"):
+    rundir.check_training_dir(str(tmp_path), True, resume=True, config=config)
+  with pytest.raises(UserError, match=r"no training run to resume \(no config.json\)"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config=config)
+  (tmp_path / "config.json").write_text(json.dumps(config))
+  (tmp_path / "checkpoints").mkdir()
+  (tmp_path / "checkpoints" / "epoch_0002.weights.h5").write_text("w")
+  with pytest.raises(UserError, match=r"seed=0 \(now 1\)"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config={**config, "seed": 1})
+  rundir.claim_training_dir(str(tmp_path), False, resume=True, config=config)
+  assert rundir.epochs_done(str(tmp_path)) == 2  # resuming clears nothing
+  (tmp_path / "summary.json").write_text("{}")
+  with pytest.raises(UserError, match="already holds a finished training run"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config=config)
+
+
+def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, tmp_path):
+  """SIGKILL once epoch 1's checkpoint is on disk: a plain rerun is refused (it would have
+  started again), --resume trains only what was left and finishes the run."""
+  workdir = tmp_path / "train"
+  args = ["--epochs=2", "--image_size=32", f"--workdir={workdir}"]
+  proc = subprocess.Popen([sys.executable, "-m", "squish_tf.cli.train", *args],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  checkpoint = workdir / "checkpoints" / "epoch_0001.weights.h5"
+  while not checkpoint.exists() and proc.poll() is None:
+    time.sleep(0.02)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  assert not (workdir / "summary.json").exists(), "the run finished before it could be killed"
+
+  again = cli("train", *args)
+  assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr[-2000:]
+  assert "unfinished training run (1 of 2 epochs done)" in again.stderr
+
+  resumed = cli("train", *args, "--resume")
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  summary = json.load(open(workdir / "summary.json"))
+  assert summary["resumed_from_epoch"] == 1
+  assert [json.loads(line)["epoch"] for line in open(workdir / "metrics.jsonl")] == [1, 2]
+  assert not (workdir / "checkpoints").exists()

@@ -87,3 +87,37 @@ def test_compile_leaves_an_unbuilt_model_to_be_built_by_fit():
   trainer.compile_model(net, 1e-3, decay_steps=1)
   history = net.fit(np.ones((4, 3), np.float32), np.arange(4), epochs=1, verbose=0)
   assert np.isfinite(history.history["loss"][0]) and len(net.optimizer.variables) > 1
+
+
+class _Killed(Exception):
+  pass
+
+
+def _fit_small(splits, checkpoint_dir, kill_before_epoch=None):
+  """A narrow SqueezeNet (its dropout included) fitted 2 epochs; the fit is stopped, as a
+  kill would stop it, when `kill_before_epoch` (from 0) begins."""
+  spec = {k: max(4, v // 8) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
+  net = model.squeezenet(spec, image_size=32, seed=1)
+
+  class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+      if epoch == kill_before_epoch:
+        raise _Killed
+  train.fit(net, splits, 2, 64, 1e-3, 0, callbacks=[Kill()], verbose=0,
+            validate_each_epoch=False, checkpoint_dir=checkpoint_dir)
+  return net
+
+
+def test_a_fit_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(tmp_path):
+  """The weights, the optimizer's state, dropout's random state and the shuffles the finished
+  epochs drew all come back: the resumed fit ends with the very same weights."""
+  splits = data.load("digits", image_size=32, seed=0)
+  whole = _fit_small(splits, str(tmp_path / "whole"))
+  with pytest.raises(_Killed):
+    _fit_small(splits, str(tmp_path / "killed"), kill_before_epoch=1)
+  assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch_0001.weights.h5"]
+  resumed = _fit_small(splits, str(tmp_path / "killed"))
+  assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations)
+  for a, b in zip(whole.variables, resumed.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+  assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch_0002.weights.h5"]

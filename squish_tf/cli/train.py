@@ -11,7 +11,9 @@ def define_flags() -> None:
   common.define_data_flags()
   common.define_train_flags()
   flags.DEFINE_string("workdir", None, "Run directory to write.", required=True)
-  flags.DEFINE_bool("overwrite", False, "Replace a finished training run in --workdir.")
+  flags.DEFINE_bool("overwrite", False, "Replace the training run in --workdir, finished or not.")
+  flags.DEFINE_bool("resume", False, "Continue the unfinished training run in --workdir from "
+                    "its last finished epoch, as if it had never stopped.")
 
 
 def main(argv):
@@ -21,10 +23,11 @@ def main(argv):
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
-  rundir.check_training_dir(FLAGS.workdir, FLAGS.overwrite)  # refused before TensorFlow starts
+  rundir.check_training_dir(FLAGS.workdir, FLAGS.overwrite, FLAGS.resume,
+                            config.to_dict(cfg))  # refused before TensorFlow starts
   common.start_tensorflow()
   from squish_tf.train import job
-  summary = job.train_and_evaluate(cfg, FLAGS.workdir, overwrite=FLAGS.overwrite)
+  summary = job.train_and_evaluate(cfg, FLAGS.workdir, FLAGS.overwrite, FLAGS.resume)
   print(f"validation top-1 {summary['top1_val']:.4f} | test top-1 Keras "
         f"{summary['top1_keras']:.4f}, LiteRT {summary['top1_tflite']:.4f} | "
         f"{FLAGS.workdir}/model.tflite {summary['tflite_bytes'] / 1e6:.2f} MB")
@@ -32,7 +35,8 @@ def main(argv):
 
 def run_main():
   define_flags()
-  common.run(main)
+  common.run(main, resume="; the same command with --resume goes on from the last finished "
+             "epoch")
 
 
 if __name__ == "__main__":

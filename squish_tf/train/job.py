@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import keras
@@ -19,25 +20,33 @@ from squish_tf.train.trainer import JsonlMetrics, fit, top1
 VERIFY_IMAGES = 64
 
 
-def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: bool = False) -> dict:
+def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: bool = False,
+                       resume: bool = False) -> dict:
   """Trains the ancestor on `cfg.dataset`, exports a verified .tflite, evaluates both.
 
   Writes workdir/{config.json, metrics.jsonl, model.keras(.json), model.tflite(.json),
-  summary.json, labels.txt, tensorboard/}. A directory holding a finished run is refused
-  unless `overwrite`. The seed fixes splits, initialization and shuffling; multi-threaded
-  TensorFlow CPU kernels can still reorder float sums, so two runs may differ in the last
-  digits of the metrics.
+  summary.json, labels.txt, tensorboard/}, and checkpoints/ until the run finishes. A
+  directory holding a run is refused unless `overwrite` (start again) or, for an unfinished
+  one, `resume` (go on from its newest epoch checkpoint, as if never stopped). The seed fixes
+  splits, initialization and shuffling; multi-threaded TensorFlow CPU kernels can still
+  reorder float sums, so two runs may differ in the last digits of the metrics.
   """
-  rundir.claim_training_dir(workdir, overwrite)
+  config = config_lib.to_dict(cfg)
+  rundir.claim_training_dir(workdir, overwrite, resume, config)
   keras.utils.set_random_seed(cfg.seed)
-  files.write_json(os.path.join(workdir, "config.json"), config_lib.to_dict(cfg))
+  files.write_json(os.path.join(workdir, rundir.CONFIG), config)
+  checkpoint_dir = os.path.join(workdir, rundir.CHECKPOINTS)
+  metrics = os.path.join(workdir, "metrics.jsonl")
+  done = rundir.epochs_done(workdir)  # epochs logged after the newest checkpoint run again
+  files.write_jsonl(metrics, [r for r in files.read_jsonl(metrics) if r["epoch"] <= done])
   splits = data.load(cfg.dataset, cfg.image_size, cfg.data_dir, cfg.seed)
   net = model_lib.squeezenet(num_classes=splits.num_classes, image_size=cfg.image_size,
                              seed=cfg.seed)
   start = time.perf_counter()
   fit(net, splits, cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed,
-      callbacks=[JsonlMetrics(os.path.join(workdir, "metrics.jsonl")),
-                 keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard"))])
+      callbacks=[JsonlMetrics(metrics),
+                 keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard"))],
+      checkpoint_dir=checkpoint_dir)
   train_seconds = time.perf_counter() - start
   model_path = os.path.join(workdir, "model.keras")
   with files.atomic_path(model_path) as tmp:
@@ -54,10 +63,13 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
       "top1_tflite": runtime.top1(tflite_path, test_x, test_y),
       "tflite_bytes": parity["bytes"],
       "tflite_max_abs_diff": parity["max_abs_diff"],
-      "train_seconds": round(train_seconds, 2),
+      "train_seconds": round(train_seconds, 2),  # this process's; see resumed_from_epoch
+      "resumed_from_epoch": done,
       "params": net.count_params(),
   }
   files.write_text(os.path.join(workdir, "labels.txt"), "\n".join(splits.class_names) + "\n")
-  files.write_json(os.path.join(workdir, "summary.json"), summary)  # last: marks it finished
+  files.write_json(os.path.join(workdir, rundir.SUMMARY), summary)  # marks it finished
+  if os.path.isdir(checkpoint_dir):
+    shutil.rmtree(checkpoint_dir)  # a finished run has nothing to resume
   logging.info("summary: %s", summary)
   return summary

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from squish_tf import data, files
+from squish_tf.train import checkpoints
 
 
 class JsonlMetrics(keras.callbacks.Callback):
@@ -94,13 +95,15 @@ def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: in
         learning_rate: float, seed: int, callbacks=(), verbose: int = 2,
         validate_each_epoch: bool = True, teacher: keras.Model | None = None,
         distill: float = 0.0, temperature: float = 2.0, warmup_epochs: float = 0.0,
-        augment_pixels: int = 0):
+        augment_pixels: int = 0, checkpoint_dir: str | None = None):
   """Trains on the train split; returns the Keras History.
 
   `validate_each_epoch=False` skips the per-epoch validation pass, for callers that only
   need the final network (offspring, baselines): on a small training split it can cost
   as much as the training itself. With a `teacher` and `distill` > 0 the loss also pulls
-  the network towards the teacher's outputs on the same (shifted) images.
+  the network towards the teacher's outputs on the same (shifted) images. With a
+  `checkpoint_dir` the state is saved after every epoch, and training starts from the
+  newest checkpoint there, if any (`checkpoints`).
   """
   steps_per_epoch = -(-splits.sizes["train"] // batch_size)
   train = data.batches(splits.train, batch_size, shuffle_seed=seed)
@@ -117,10 +120,20 @@ def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: in
     validate_each_epoch = False  # validation labels are not packed
   compile_model(model, learning_rate, steps_per_epoch * epochs,
                 int(round(warmup_epochs * steps_per_epoch)), loss, metrics)
+  callbacks, initial_epoch, steps = list(callbacks), 0, None
+  if checkpoint_dir:
+    initial_epoch = checkpoints.restore(model, checkpoint_dir)
+    # One iterator for every epoch, reshuffled at each repetition: skipping the finished
+    # epochs' batches draws their shuffles, so a resumed run sees the batches an
+    # uninterrupted one would (Keras would start a fresh shuffle sequence per fit).
+    train, steps = train.repeat().skip(initial_epoch * steps_per_epoch), steps_per_epoch
+    callbacks.append(keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: checkpoints.save(model, checkpoint_dir, epoch + 1)))
   return model.fit(train.prefetch(tf.data.AUTOTUNE),
                    validation_data=(data.batches(splits.validation, 256)
                                     if validate_each_epoch else None),
-                   epochs=epochs, callbacks=list(callbacks), verbose=verbose)
+                   epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+                   callbacks=callbacks, verbose=verbose)
 
 
 def top1(model: keras.Model, ds, batch_size: int = 256) -> float:
