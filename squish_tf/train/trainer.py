@@ -103,7 +103,8 @@ def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: in
   as much as the training itself. With a `teacher` and `distill` > 0 the loss also pulls
   the network towards the teacher's outputs on the same (shifted) images. With a
   `checkpoint_dir` the state is saved after every epoch, and training starts from the
-  newest checkpoint there, if any (`checkpoints`).
+  newest checkpoint there, if any (`checkpoints`). Its batches come in another seeded order
+  than without one; only squish-train checkpoints, so evolution trains as it always has.
   """
   steps_per_epoch = -(-splits.sizes["train"] // batch_size)
   train = data.batches(splits.train, batch_size, shuffle_seed=seed)
