@@ -277,3 +277,21 @@ def test_mirrored_strategy_trains_a_masked_network_over_two_replicas():
   assert int(replicas) == 2
   assert float(dead) == 0.0 and float(alive) > 0.0  # masks hold across replicas
   assert np.isfinite(float(loss))
+
+
+def test_a_worker_leaves_ctrl_c_to_its_parent():
+  """Ctrl-C reaches the whole process group. The parent answers it in one line and ends its
+  worker; a worker that took it too would die printing a KeyboardInterrupt traceback."""
+  # A process started in the background inherits Ctrl-C ignored, and so would the worker:
+  # let it start as it would from a terminal.
+  ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+  pool = executors._child_pool()
+  try:
+    pid = pool.submit(os.getpid).result()
+    signal.signal(signal.SIGINT, ignored)
+    os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert pool.submit(os.getpid).result() == pid  # the same worker, alive
+  finally:
+    signal.signal(signal.SIGINT, ignored)
+    executors._close(pool, interrupted=True)

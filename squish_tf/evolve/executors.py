@@ -96,7 +96,7 @@ class LocalExecutor:
       try:
         results.append(_seeded_call(fn, *args))
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
-        logging.warning("offspring %s failed:\n%s", args[5], traceback.format_exc())
+        logging.warning("offspring %d failed:\n%s", args[5] + 1, traceback.format_exc())
         results.append(failed_result(args, _one_line(error)))
     return results
 
@@ -110,6 +110,9 @@ def _start_worker(parent: int, verbosity: int) -> None:
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
   if os.getppid() != parent:  # the parent died while this process was starting
     os._exit(1)
+  # Ctrl-C reaches the whole process group: the parent says it in one line and ends this
+  # process, which would otherwise print a KeyboardInterrupt traceback of its own.
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
   logs.as_in_parent(verbosity)
 
 
@@ -184,14 +187,14 @@ class ProcessExecutor:
       try:
         return self._pool.submit(_seeded_call, fn, *args).result()
       except concurrent.futures.process.BrokenProcessPool as error:
-        logging.warning("offspring %s: its worker process died (attempt %d of 2): %s",
-                        args[5], attempt, error)
+        logging.warning("offspring %d: its worker process died (attempt %d of 2): %s",
+                        args[5] + 1, attempt, error)
         _close(self._pool, interrupted=True)
         self._start()
         died = error
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
         # the worker's traceback is chained to the error as its cause
-        logging.warning("offspring %s failed:\n%s", args[5],
+        logging.warning("offspring %d failed:\n%s", args[5] + 1,
                         "".join(traceback.format_exception(error)))
         return failed_result(args, _one_line(error))
     return failed_result(args, f"worker process died twice: {died}")
@@ -266,8 +269,8 @@ class RayExecutor:
       try:
         results.append(ray.get(ref))
       except ray.exceptions.RayError as error:
-        logging.warning("offspring %s failed after %d retries: %s", args[5], self.max_retries,
-                        error)
+        logging.warning("offspring %d failed after %d retries: %s", args[5] + 1,
+                        self.max_retries, error)
         results.append(failed_result(args, _one_line(error)))
     self._pending = []
     return results
