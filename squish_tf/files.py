@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -139,6 +140,11 @@ def read_jsonl(path: str) -> list[dict]:
     return []
   with open(path, encoding="utf-8") as f:
     return [json.loads(line) for line in f if line.strip()]
+
+
+def digest(data: bytes) -> str:
+  """The SHA-256 a written file's figures record, so that a damaged copy is told apart."""
+  return hashlib.sha256(data).hexdigest()
 
 
 def sizes(path: str) -> dict:

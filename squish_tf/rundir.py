@@ -122,7 +122,9 @@ class RunDir:
     if match:
       return (f"remove {os.path.dirname(path)} and every later gen_* directory, then rerun "
               f"with --resume to compute them again")
-    if os.path.basename(path) in (CONFIG, LABELS):
+    if os.path.basename(path) == LABELS:
+      return "squish-evolve --resume on this run writes it again from the data set"
+    if os.path.basename(path) == CONFIG:
       return "restore it, or start a new --workdir"
     if os.path.basename(path) == STATE:
       return "remove it (the run is then no longer marked as stopped early)"
@@ -193,7 +195,7 @@ class RunDir:
       if not os.path.isfile(path) or not os.path.isfile(path + ".json"):
         missing = path if not os.path.isfile(path) else path + ".json"
         raise UserError(f"{missing} is missing; {self._recovery(missing)}")
-      _check_tflite(path, self.read_json(path + ".json").get("bytes"), self._recovery)
+      _check_tflite(path, self.read_json(path + ".json"), self._recovery)
 
   def write_config(self, config: dict) -> None:
     files.write_json(self.file(CONFIG), config)
@@ -294,13 +296,19 @@ def _check_masks(path: str, spec: dict, recovery) -> None:
                       f"expected {want}); {recovery(path)}")
 
 
-def _check_tflite(path: str, expected_bytes, recovery) -> None:
-  """A .tflite file has the TFL3 identifier and the size its figures recorded."""
-  size = os.path.getsize(path)
+def _check_tflite(path: str, figures, recovery) -> None:
+  """A .tflite file has the TFL3 identifier, and the size and SHA-256 its figures recorded
+  (files from before squish_tf recorded the digest are checked on their size)."""
+  if not isinstance(figures, dict):
+    raise UserError(f"{path}.json is damaged (not a JSON object); {recovery(path)}")
   with open(path, "rb") as f:
-    head = f.read(8)
-  if head[4:8] != b"TFL3" or (expected_bytes is not None and size != expected_bytes):
-    raise UserError(f"{path} is damaged ({size} bytes, recorded {expected_bytes}); "
+    blob = f.read()
+  expected_bytes, expected_digest = figures.get("bytes"), figures.get("sha256")
+  if blob[4:8] != b"TFL3" or (expected_bytes is not None and len(blob) != expected_bytes):
+    raise UserError(f"{path} is damaged ({len(blob)} bytes, recorded {expected_bytes}); "
+                    f"{recovery(path)}")
+  if expected_digest is not None and files.digest(blob) != expected_digest:
+    raise UserError(f"{path} is damaged (its SHA-256 is not the one recorded in {path}.json); "
                     f"{recovery(path)}")
 
 

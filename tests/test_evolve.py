@@ -130,7 +130,7 @@ LACKS = "gen_001/metrics.json is damaged (lacks generation, top1_val"
 
 @pytest.mark.parametrize("damage,content,named", [
     ("labels.txt", "a\nb\nc\n", "labels.txt has 3 labels but the run's networks have 10 "
-                                   "classes"),
+                                   "classes; squish-evolve --resume on this run writes it again"),
     ("gen_001/metrics.json", "[]", LACKS),
     ("gen_001/metrics.json", "{}", LACKS),
     ("gen_000/model.keras.json", "[]", "gen_000/model.keras.json is damaged (no provenance)")])
@@ -334,11 +334,21 @@ def _truncate(path):
   open(path, "wb").write(data[:len(data) // 2])
 
 
+def _flip_middle(path):
+  """Damage that keeps the size: 4,000 bytes in the middle inverted."""
+  data = bytearray(open(path, "rb").read())
+  middle = len(data) // 2
+  data[middle:middle + 4000] = bytes(b ^ 0xFF for b in data[middle:middle + 4000])
+  open(path, "wb").write(bytes(data))
+
+
 DAMAGES = {
     "metrics_deleted": (lambda w: os.remove(f"{w}/gen_001/metrics.json"), "gen_001/metrics.json"),
     "masks_deleted": (lambda w: os.remove(f"{w}/gen_002/masks.npz"), "gen_002/masks.npz"),
     "keras_cut": (lambda w: _truncate(f"{w}/gen_001/model.keras"), "gen_001/model.keras"),
     "tflite_cut": (lambda w: _truncate(f"{w}/gen_002/model.tflite"), "gen_002/model.tflite"),
+    "tflite_flipped": (lambda w: _flip_middle(f"{w}/gen_002/model.tflite"),
+                       "gen_002/model.tflite is damaged (its SHA-256"),
     "int8_deleted": (lambda w: os.remove(f"{w}/{_int8_file(w)}"), None),  # named at run time
     "generation_gap": (lambda w: shutil.rmtree(f"{w}/gen_001"), "gen_001"),
     "config_cut": (lambda w: _truncate(f"{w}/config.json"), "config.json"),

@@ -80,7 +80,7 @@ def compare(expected: np.ndarray, got: np.ndarray, labels: np.ndarray | None = N
 
 def keep(path: str, blob: bytes, figures: dict) -> dict:
   """Writes the checked file and its figures beside it, each atomically."""
-  figures = {**figures, "bytes": len(blob)}
+  figures = {**figures, "bytes": len(blob), "sha256": files.digest(blob)}
   files.write_bytes(path, blob)
   files.write_json(path + ".json", figures)
   return figures
