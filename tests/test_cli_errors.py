@@ -4,8 +4,10 @@ nothing else on stderr (no TensorFlow start-up lines above it)."""
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -158,6 +160,22 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys):
       common.exit_on_user_error(interrupted, resume=resume)(["squish-evolve"])
     err = capsys.readouterr().err
     assert e.value.code == 130 and err == f"interrupted: what had finished is kept{resume}\n"
+
+
+def test_sigterm_is_one_line_and_exit_143(capsys):
+  """A scheduler's SIGTERM unwinds like Ctrl-C (workers ended, temporary files removed)."""
+  def terminated(argv):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)  # the handler raises at once
+    raise AssertionError("SIGTERM was not handled")
+  before = signal.getsignal(signal.SIGTERM)
+  try:
+    with pytest.raises(SystemExit) as e:
+      common.exit_on_user_error(terminated, resume="; --resume goes on")(["squish-train"])
+  finally:
+    signal.signal(signal.SIGTERM, before)
+  err = capsys.readouterr().err
+  assert e.value.code == 143 and err == "terminated: what had finished is kept; --resume goes on\n"
 
 
 def test_bench_times_a_tflite_file_without_tensorflow(tmp_path):
