@@ -119,9 +119,11 @@ class RunDir:
   def _recovery(self, path: str) -> str:
     """How to recover from a damaged or missing file of this run."""
     match = _GEN_DIR.match(os.path.basename(os.path.dirname(path)))
-    if match:
-      return (f"remove {os.path.dirname(path)} and every later gen_* directory, then rerun "
-              f"with --resume to compute them again")
+    if match:  # the count shows the cost: a copy of the file, if there is one, costs nothing
+      n = sum(g >= int(match.group(1)) for g in self.generation_dirs())
+      return (f"put back a good copy, or remove {os.path.dirname(path)} and every later gen_* "
+              f"directory ({n} generation{'s' * (n != 1)}), then rerun with --resume to "
+              f"compute them again")
     if os.path.basename(path) == LABELS:
       return "squish-evolve --resume on this run writes it again from the data set"
     if os.path.basename(path) == CONFIG:

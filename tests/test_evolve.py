@@ -616,8 +616,10 @@ def test_draws_that_cut_a_class_off_retry_milder_then_stop_the_run_in_one_messag
 def test_a_missing_generation_is_named_with_the_ones_to_remove(tmp_path):
   run = RunDir(str(tmp_path))
   os.makedirs(run.gen_dir(1))
-  with pytest.raises(UserError, match=r"gen_000 is missing but .*gen_001 exists; remove "
-                                      r".*gen_001 and every later gen_\* directory"):
+  os.makedirs(run.gen_dir(2))
+  with pytest.raises(UserError, match=r"gen_000 is missing but .*gen_001 exists; put back a "
+                                      r"good copy, or remove .*gen_001 and every later gen_\* "
+                                      r"directory \(2 generations\)"):
     run.check()
 
 
