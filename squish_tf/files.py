@@ -8,6 +8,7 @@ and renamed over it only when it is complete.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import gzip
 import hashlib
@@ -156,6 +157,38 @@ def sizes(path: str) -> dict:
     with open(p, "rb") as f:
       data += f.read()
   return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=GZIP_LEVEL))}
+
+
+LOCK = ".lock"  # in a run directory; what holds it is written inside
+_HELD: dict[str, int] = {}  # directory (real path) -> descriptor of each lock this process holds
+
+
+def hold(path: str, what: str) -> None:
+  """Locks the existing directory `path` for `what` until `release` or this process's end
+  (however it ends: the lock goes with the process). A second process on the same run would
+  delete or overwrite what the first is writing, so it is refused in one line. Holding a
+  directory this process holds already is a no-op."""
+  key = os.path.realpath(path)
+  if key in _HELD:
+    return
+  fd = os.open(os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+  try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+    os.close(fd)
+    raise UserError(f"{path} is in use by {holder}; wait for it to end, or choose another "
+                    f"--workdir") from None
+  os.ftruncate(fd, 0)
+  os.write(fd, f"{what} (pid {os.getpid()})\n".encode())
+  _HELD[key] = fd
+
+
+def release(path: str) -> None:
+  """Ends `hold` on `path`, if this process holds it."""
+  fd = _HELD.pop(os.path.realpath(path), None)
+  if fd is not None:
+    os.close(fd)  # closing the descriptor drops the lock
 
 
 def ensure_writable_dir(path: str, flag: str = "--workdir") -> None:

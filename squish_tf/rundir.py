@@ -242,6 +242,7 @@ class RunDir:
     A directory without a finished generation holds nothing to lose: it is started
     afresh, whatever config.json says. `defaults` fills keys an older squish_tf did not
     write; keys in `resumable` may change on resume (they do not change what is computed).
+    The directory stays locked for this process (`files.hold`) until `files.release`.
     """
     if resume and not os.path.isdir(self.path):
       raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
@@ -249,7 +250,16 @@ class RunDir:
     files.ensure_writable_dir(self.path)
     if any(os.path.exists(self.file(n)) for n in (SUMMARY, "model.keras")):
       raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
-                      f"another --workdir")
+                      f"another --workdir")  # refused before the lock: nothing written there
+    files.hold(self.path, "squish-evolve")
+    try:
+      self._open(config, defaults, resume, resumable)
+    except BaseException:
+      files.release(self.path)
+      raise
+
+  def _open(self, config: dict, defaults: dict, resume: bool, resumable: tuple[str, ...]):
+    """`start`'s checks and writes, under its lock."""
     if not self.generation_dirs():
       if resume and self.read_config() is None:
         raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
@@ -318,25 +328,37 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
                        config: dict | None = None) -> None:
   """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
   them, and a --resume with nothing to resume or another `config`; deletes nothing
-  (squish-train calls it before TensorFlow starts, which may fail)."""
+  (squish-train calls it before TensorFlow starts, which may fail). A directory it accepts
+  stays locked for this process (`files.hold`) until `files.release`."""
   if resume and overwrite:
     raise UserError("--resume continues a run and --overwrite replaces it; pass one of them")
   if resume and not os.path.isdir(workdir):
     raise UserError(f"--resume: {workdir} does not exist, so there is no run to resume; drop "
                     f"--resume to start one")
   files.ensure_writable_dir(workdir)
+  # Someone else's directory is refused before the lock, so nothing is written there.
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
+  found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
+  if found and not any(os.path.exists(os.path.join(workdir, n)) for n in (CONFIG, SUMMARY)):
+    # squish-train writes config.json before any output: these are someone else's files
+    raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
+                    f"choose another --workdir (squish-train would replace them)")
+  files.hold(workdir, "squish-train")
+  try:
+    _check_training_run(workdir, overwrite, resume, config)
+  except BaseException:
+    files.release(workdir)
+    raise
+
+
+def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict | None):
+  """`check_training_dir`'s checks of the run the directory holds, under its lock."""
   finished = os.path.exists(os.path.join(workdir, SUMMARY))
   if finished and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
-  found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
   started = os.path.exists(os.path.join(workdir, CONFIG))
-  if found and not (started or finished):
-    # squish-train writes config.json before any output: these are someone else's files
-    raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
-                    f"choose another --workdir (squish-train would replace them)")
   if resume and not started:
     raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
                     f"drop --resume to start one")

@@ -22,6 +22,29 @@ def cli():
   return run_cli
 
 
+HOLDER = ("import sys, time; from squish_tf import files; files.hold(sys.argv[1], sys.argv[2]); "
+          "print('held', flush=True); time.sleep(120)")
+
+
+@pytest.fixture
+def held_elsewhere():
+  """f(path, what): another process that holds `path` as `what` (`files.hold`) once f
+  returns, until the test kills it or ends."""
+  started = []
+
+  def hold(path, what):
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), what],
+                            stdout=subprocess.PIPE, text=True)
+    started.append(proc)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+  yield hold
+  for proc in started:
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+
+
 # One TensorFlow state for every test, whatever ran before it in its xdist worker.
 # Deterministic kernels are a process-wide switch that the evolution loop turns on and that
 # cannot be turned off again for one test, so they are on from the start; Keras's seed is

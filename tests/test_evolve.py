@@ -623,6 +623,16 @@ def test_a_missing_generation_is_named_with_the_ones_to_remove(tmp_path):
     run.check()
 
 
+def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(
+    reference_run, tmp_path, held_elsewhere):
+  workdir = _copy(reference_run, tmp_path)
+  os.makedirs(os.path.join(workdir, "gen_003.partial"))  # the other process's generation
+  holder = held_elsewhere(workdir, "squish-evolve")
+  with pytest.raises(UserError, match=rf"is in use by squish-evolve \(pid {holder.pid}\)"):
+    opening.start(config.EvolveConfig(**TINY), workdir, resume=True)
+  assert os.path.isdir(os.path.join(workdir, "gen_003.partial"))  # not cleared under it
+
+
 def test_a_squish_train_directory_is_not_taken_for_an_evolution(tmp_path):
   for name in ("summary.json", "config.json"):
     (tmp_path / name).write_text("{}")

@@ -58,3 +58,18 @@ def test_a_work_directory_that_is_empty_or_a_file_is_named_as_such(tmp_path):
   (tmp_path / "a_file").write_text("x")
   with pytest.raises(UserError, match="--workdir=.*a_file is a file; name a directory"):
     files.ensure_writable_dir(str(tmp_path / "a_file"))
+
+
+
+def test_a_held_directory_is_refused_to_another_process_until_its_holder_ends(
+    tmp_path, held_elsewhere):
+  holder = held_elsewhere(tmp_path, "squish-evolve")
+  with pytest.raises(UserError, match=rf"^{tmp_path} is in use by squish-evolve \(pid "
+                                      rf"{holder.pid}\); wait for it to end, or choose "):
+    files.hold(str(tmp_path), "squish-train")
+  holder.kill()
+  holder.wait()
+  files.hold(str(tmp_path), "squish-train")  # a killed holder's lock went with it
+  files.hold(str(tmp_path), "squish-train")  # held already by this process: nothing to do
+  files.release(str(tmp_path))
+  files.release(str(tmp_path))  # released already: nothing to do

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from squish_tf import rundir
+from squish_tf import files, rundir
 from squish_tf.errors import UserError
 
 TOY = ["--epochs=1", "--image_size=32"]
@@ -64,9 +64,9 @@ def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_o
     rundir.check_training_dir(str(tmp_path), overwrite=False)
   rundir.check_training_dir(str(tmp_path), overwrite=True)
   assert sorted(p.name for p in tmp_path.iterdir()) == [
-      "model.keras", "notes.txt", "summary.json", "tensorboard"]
+      ".lock", "model.keras", "notes.txt", "summary.json", "tensorboard"]  # .lock: held now
   rundir.claim_training_dir(str(tmp_path), overwrite=True)
-  assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+  assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "notes.txt"]
   (tmp_path / "tensorboard").mkdir()  # not squish-train's: it would have written config.json
   with pytest.raises(UserError, match="holds tensorboard but no squish-train config.json"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
@@ -74,12 +74,14 @@ def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_o
   with pytest.raises(UserError, match=r"unfinished training run \(0 of 3 epochs done\); pass "
                                       r"--resume to continue it, or --overwrite"):
     rundir.claim_training_dir(str(tmp_path), overwrite=False)
-  assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "notes.txt", "tensorboard"]
+  assert sorted(p.name for p in tmp_path.iterdir()) == [
+      ".lock", "config.json", "notes.txt", "tensorboard"]
   rundir.claim_training_dir(str(tmp_path), overwrite=True)
-  assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "notes.txt"]
+  assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "config.json", "notes.txt"]
   (tmp_path / "gen_000").mkdir()
   with pytest.raises(UserError, match="holds a squish-evolve run"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
+  files.release(str(tmp_path))
 
 
 def test_resume_refuses_what_it_cannot_continue_and_deletes_nothing(tmp_path):
@@ -100,6 +102,7 @@ def test_resume_refuses_what_it_cannot_continue_and_deletes_nothing(tmp_path):
   (tmp_path / "summary.json").write_text("{}")
   with pytest.raises(UserError, match="already holds a finished training run"):
     rundir.check_training_dir(str(tmp_path), False, resume=True, config=config)
+  files.release(str(tmp_path))
 
 
 def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, tmp_path):
@@ -126,3 +129,11 @@ def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, 
   assert summary["resumed_from_epoch"] == 1
   assert [json.loads(line)["epoch"] for line in open(workdir / "metrics.jsonl")] == [1, 2]
   assert not (workdir / "checkpoints").exists()
+
+
+def test_a_directory_in_use_by_another_run_is_refused(cli, tmp_path, held_elsewhere):
+  holder = held_elsewhere(tmp_path, "squish-train")
+  proc = cli("train", f"--workdir={tmp_path}", *TOY, "--resume")
+  assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  assert proc.stderr == (f"error: {tmp_path} is in use by squish-train (pid {holder.pid}); wait "
+                         f"for it to end, or choose another --workdir\n")

@@ -349,9 +349,18 @@ def run(cfg: config_lib.EvolveConfig, workdir: str, resume: bool = False,
   """Runs (or resumes) the evolution; returns the metrics of every finished generation.
 
   `executor(fn, arg_lists)` runs `fn(*args)` for each offspring and returns the
-  results in order; the default runs them here, one after another.
+  results in order; the default runs them here, one after another. The run directory is
+  locked against a second process while this runs.
   """
   rundir = opening.start(cfg, workdir, resume)
+  try:
+    return _evolve(cfg, rundir, resume, executor)
+  finally:
+    files.release(workdir)
+
+
+def _evolve(cfg: config_lib.EvolveConfig, rundir: RunDir, resume: bool, executor) -> list[dict]:
+  """`run`'s work, in an opened run directory."""
   # Seeded and deterministic ops, so that a resumed run trains and draws what an
   # uninterrupted one would. Interpreter benchmarks are timings and vary.
   keras.utils.set_random_seed(cfg.seed)

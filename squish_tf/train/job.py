@@ -32,7 +32,15 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   reorder float sums, so two runs may differ in the last digits of the metrics.
   """
   config = config_lib.to_dict(cfg)
-  rundir.claim_training_dir(workdir, overwrite, resume, config)
+  rundir.claim_training_dir(workdir, overwrite, resume, config)  # locked until we return
+  try:
+    return _train(cfg, workdir, config)
+  finally:
+    files.release(workdir)
+
+
+def _train(cfg: config_lib.TrainConfig, workdir: str, config: dict) -> dict:
+  """`train_and_evaluate`'s work, in a claimed directory."""
   keras.utils.set_random_seed(cfg.seed)
   files.write_json(os.path.join(workdir, rundir.CONFIG), config)
   checkpoint_dir = os.path.join(workdir, rundir.CHECKPOINTS)
