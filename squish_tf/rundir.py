@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import re
 import shutil
@@ -244,7 +245,7 @@ class RunDir:
     write; keys in `resumable` may change on resume (they do not change what is computed).
     The directory stays locked for this process (`files.hold`) until `files.release`.
     """
-    if resume and not os.path.isdir(self.path):
+    if resume and not os.path.lexists(self.path):
       raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
                       f"drop --resume to start one")
     files.ensure_writable_dir(self.path)
@@ -325,14 +326,15 @@ def _check_tflite(path: str, figures, recovery) -> None:
 
 
 def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
-                       config: dict | None = None) -> None:
+                       config: dict | None = None, defaults: dict | None = None) -> None:
   """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
-  them, and a --resume with nothing to resume or another `config`; deletes nothing
-  (squish-train calls it before TensorFlow starts, which may fail). A directory it accepts
-  stays locked for this process (`files.hold`) until `files.release`."""
+  them, and a --resume with nothing to resume, a damaged record, or another `config`
+  (`defaults` fill keys an older squish_tf did not write); deletes nothing (squish-train calls
+  it before TensorFlow starts, which may fail). A directory it accepts stays locked for this
+  process (`files.hold`) until `files.release`."""
   if resume and overwrite:
     raise UserError("--resume continues a run and --overwrite replaces it; pass one of them")
-  if resume and not os.path.isdir(workdir):
+  if resume and not os.path.lexists(workdir):
     raise UserError(f"--resume: {workdir} does not exist, so there is no run to resume; drop "
                     f"--resume to start one")
   files.ensure_writable_dir(workdir)
@@ -346,14 +348,18 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
                     f"choose another --workdir (squish-train would replace them)")
   files.hold(workdir, "squish-train")
   try:
-    _check_training_run(workdir, overwrite, resume, config)
+    _check_training_run(workdir, overwrite, resume, {**(defaults or {}), **(config or {})},
+                        defaults or {})
   except BaseException:
     files.release(workdir)
     raise
 
 
-def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict | None):
-  """`check_training_dir`'s checks of the run the directory holds, under its lock."""
+def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict,
+                        defaults: dict) -> None:
+  """`check_training_dir`'s checks of the run the directory holds, under its lock. A run
+  stopped before its first checkpoint holds nothing to lose: it starts afresh, as
+  squish-evolve's does."""
   finished = os.path.exists(os.path.join(workdir, SUMMARY))
   if finished and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
@@ -362,18 +368,45 @@ def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dic
   if resume and not started:
     raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
                     f"drop --resume to start one")
-  if not started or overwrite:
+  if not started or overwrite or (not resume and not epochs_done(workdir)):
     return
-  saved = files.read_json_or_say(os.path.join(workdir, CONFIG), "pass --overwrite to start again")
+  path = os.path.join(workdir, CONFIG)
+  saved = files.read_json_or_say(path, "pass --overwrite to start again")
   if not isinstance(saved, dict):
-    raise UserError(f"{os.path.join(workdir, CONFIG)} is damaged (not a JSON object); pass "
-                    f"--overwrite to start again")
-  if resume:
-    check_same_config(saved, config or {})
-  else:  # an unfinished run: a finished one was refused above
+    raise UserError(f"{path} is damaged (not a JSON object); pass --overwrite to start again")
+  if not resume:  # an unfinished run: a finished one was refused above
     raise UserError(f"{workdir} holds an unfinished training run ({epochs_done(workdir)} of "
                     f"{saved.get('epochs', '?')} epochs done); pass --resume to continue it, "
                     f"or --overwrite to start again")
+  check_same_config({**defaults, **saved}, config)
+  _check_epoch_log(os.path.join(workdir, "metrics.jsonl"))
+  _check_checkpoint(workdir)
+
+
+def _check_epoch_log(path: str) -> None:
+  """metrics.jsonl: one JSON object with an "epoch" per line (a resume keeps the lines up to
+  its checkpoint)."""
+  fix = "remove it to resume without the finished epochs' log"
+  try:
+    lines = files.read_jsonl(path)
+  except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    raise UserError(f"{path} is damaged (not JSON lines: {e}); {fix}") from None
+  if not all(isinstance(r, dict) and isinstance(r.get("epoch"), int) for r in lines):
+    raise UserError(f"{path} is damaged (a line without its epoch); {fix}")
+
+
+def _check_checkpoint(workdir: str) -> None:
+  """The newest epoch checkpoint opens (a deeper fault is told when it loads)."""
+  saved = saved_checkpoints(os.path.join(workdir, CHECKPOINTS))
+  if not saved:
+    return
+  import h5py  # not at the top: only a resume reads checkpoints, and h5py loads slowly
+  try:
+    with h5py.File(saved[-1][1], "r"):
+      pass
+  except OSError as e:
+    raise UserError(f"{saved[-1][1]} is damaged ({e}); delete it to resume from the first "
+                    f"epoch, or pass --overwrite to start again") from None
 
 
 def check_same_config(saved: dict, config: dict, resumable: tuple[str, ...] = ()) -> None:
@@ -406,10 +439,10 @@ def saved_checkpoints(directory: str) -> list[tuple[int, str]]:
 
 
 def claim_training_dir(workdir: str, overwrite: bool, resume: bool = False,
-                       config: dict | None = None) -> None:
+                       config: dict | None = None, defaults: dict | None = None) -> None:
   """Readies `workdir` for squish-train's outputs: `check_training_dir`, then, unless resuming,
-  clears the run `overwrite` replaces, finished or not."""
-  check_training_dir(workdir, overwrite, resume, config)
+  clears the run `overwrite` replaces (finished or not), or one with no epoch saved."""
+  check_training_dir(workdir, overwrite, resume, config, defaults)
   if resume:
     return
   for name in TRAINING_OUTPUTS:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import h5py
 import pytest
 
 from squish_tf import files, rundir
@@ -71,11 +72,13 @@ def test_the_check_before_tensorflow_deletes_nothing_and_the_claim_clears_only_o
   with pytest.raises(UserError, match="holds tensorboard but no squish-train config.json"):
     rundir.check_training_dir(str(tmp_path), overwrite=True)
   (tmp_path / "config.json").write_text('{"epochs": 3}')  # an unfinished squish-train run
-  with pytest.raises(UserError, match=r"unfinished training run \(0 of 3 epochs done\); pass "
+  (tmp_path / "checkpoints").mkdir()
+  (tmp_path / "checkpoints" / "epoch_0001.weights.h5").write_text("")
+  with pytest.raises(UserError, match=r"unfinished training run \(1 of 3 epochs done\); pass "
                                       r"--resume to continue it, or --overwrite"):
     rundir.claim_training_dir(str(tmp_path), overwrite=False)
   assert sorted(p.name for p in tmp_path.iterdir()) == [
-      ".lock", "config.json", "notes.txt", "tensorboard"]
+      ".lock", "checkpoints", "config.json", "notes.txt", "tensorboard"]
   rundir.claim_training_dir(str(tmp_path), overwrite=True)
   assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "config.json", "notes.txt"]
   (tmp_path / "gen_000").mkdir()
@@ -88,20 +91,51 @@ def test_resume_refuses_what_it_cannot_continue_and_deletes_nothing(tmp_path):
   config = {"epochs": 3, "seed": 0}
   with pytest.raises(UserError, match="does not exist, so there is no run to resume"):
     rundir.check_training_dir(str(tmp_path / "new"), False, resume=True, config=config)
+  (tmp_path / "f").write_text("")
+  with pytest.raises(UserError, match="--workdir=.*f is a file"):
+    rundir.check_training_dir(str(tmp_path / "f"), False, resume=True, config=config)
   with pytest.raises(UserError, match="pass one of them"):
     rundir.check_training_dir(str(tmp_path), True, resume=True, config=config)
   with pytest.raises(UserError, match=r"no training run to resume \(no config.json\)"):
     rundir.check_training_dir(str(tmp_path), False, resume=True, config=config)
-  (tmp_path / "config.json").write_text(json.dumps(config))
+  (tmp_path / "config.json").write_text(json.dumps({"epochs": 3}))  # by an older squish_tf
   (tmp_path / "checkpoints").mkdir()
-  (tmp_path / "checkpoints" / "epoch_0002.weights.h5").write_text("w")
+  checkpoint = tmp_path / "checkpoints" / "epoch_0002.weights.h5"
+  checkpoint.write_text("cut")
   with pytest.raises(UserError, match=r"seed=0 \(now 1\)"):
-    rundir.check_training_dir(str(tmp_path), False, resume=True, config={**config, "seed": 1})
-  rundir.claim_training_dir(str(tmp_path), False, resume=True, config=config)
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config={**config, "seed": 1},
+                              defaults={"seed": 0})
+  with pytest.raises(UserError, match=r"epoch_0002.weights.h5 is damaged \(.*\); delete it to "
+                                      r"resume from the first epoch"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config=config,
+                              defaults={"seed": 0})
+  with h5py.File(checkpoint, "w"):
+    pass
+  (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n{"epoch": 2')
+  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(not JSON lines"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config=config,
+                              defaults={"seed": 0})
+  (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n[2]\n')
+  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(a line without its epoch"):
+    rundir.check_training_dir(str(tmp_path), False, resume=True, config=config,
+                              defaults={"seed": 0})
+  (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n')
+  rundir.claim_training_dir(str(tmp_path), False, resume=True, config=config,
+                            defaults={"seed": 0})
   assert rundir.epochs_done(str(tmp_path)) == 2  # resuming clears nothing
   (tmp_path / "summary.json").write_text("{}")
   with pytest.raises(UserError, match="already holds a finished training run"):
     rundir.check_training_dir(str(tmp_path), False, resume=True, config=config)
+  files.release(str(tmp_path))
+
+
+def test_a_run_stopped_before_its_first_checkpoint_starts_afresh(tmp_path):
+  """Nothing to lose, as with squish-evolve: a plain rerun starts again, and so does --resume."""
+  (tmp_path / "config.json").write_text(json.dumps({"epochs": 3}))
+  (tmp_path / "metrics.jsonl").write_text("")
+  rundir.claim_training_dir(str(tmp_path), False, config={"epochs": 3})
+  assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "config.json"]
+  rundir.claim_training_dir(str(tmp_path), False, resume=True, config={"epochs": 3})
   files.release(str(tmp_path))
 
 
@@ -119,6 +153,8 @@ def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, 
   proc.wait()
   assert not (workdir / "summary.json").exists(), "the run finished before it could be killed"
 
+  with open(workdir / "metrics.jsonl", "a") as log:  # as if killed between log and checkpoint
+    log.write(json.dumps({"epoch": 2, "accuracy": 0.0}) + "\n")
   again = cli("train", *args)
   assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr[-2000:]
   assert "unfinished training run (1 of 2 epochs done)" in again.stderr

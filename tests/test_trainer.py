@@ -116,8 +116,11 @@ def test_a_fit_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(tmp_path
   with pytest.raises(_Killed):
     _fit_small(splits, str(tmp_path / "killed"), kill_before_epoch=1)
   assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch_0001.weights.h5"]
+  (tmp_path / "killed" / ".tmp-x.weights.h5").write_text("a write the kill cut short")
+  (tmp_path / "killed" / "notes.txt").write_text("not a checkpoint: kept")
   resumed = _fit_small(splits, str(tmp_path / "killed"))
   assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations)
   for a, b in zip(whole.variables, resumed.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
-  assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch_0002.weights.h5"]
+  assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == [
+      "epoch_0002.weights.h5", "notes.txt"]

@@ -23,8 +23,8 @@ def main(argv):
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                            seed=FLAGS.seed)
-  rundir.check_training_dir(FLAGS.workdir, FLAGS.overwrite, FLAGS.resume,
-                            config.to_dict(cfg))  # refused before TensorFlow starts
+  rundir.check_training_dir(FLAGS.workdir, FLAGS.overwrite, FLAGS.resume, config.to_dict(cfg),
+                            config.to_dict(config.TrainConfig()))  # before TensorFlow starts
   common.start_tensorflow()
   from squish_tf.train import job
   summary = job.train_and_evaluate(cfg, FLAGS.workdir, FLAGS.overwrite, FLAGS.resume)

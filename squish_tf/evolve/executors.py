@@ -41,6 +41,18 @@ RAY_MISSING = ("--executor=ray needs Ray: pip install 'squish_tf[ray]' (on every
                "cluster), or use --executor=local")
 
 
+def offspring_label(index: int, population: int) -> str:
+  """"offspring k/P", naming the milder level: offspring drawn with milder factors carry
+  indices past the population (their own random streams)."""
+  level, k = divmod(index, population)
+  return f"offspring {k + 1}/{population}" + (f" (milder level {level})" if level else "")
+
+
+def _label(args: tuple) -> str:
+  """An offspring task's name in the run's log: (cfg, ..., index) -> "offspring k/P"."""
+  return offspring_label(args[5], args[0].population)
+
+
 def failed_result(args: tuple, reason: str) -> dict:
   """The result of an offspring task that could not finish.
 
@@ -96,7 +108,7 @@ class LocalExecutor:
       try:
         results.append(_seeded_call(fn, *args))
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
-        logging.warning("offspring %d failed:\n%s", args[5] + 1, traceback.format_exc())
+        logging.warning("%s failed:\n%s", _label(args), traceback.format_exc())
         results.append(failed_result(args, _one_line(error)))
     return results
 
@@ -187,14 +199,14 @@ class ProcessExecutor:
       try:
         return self._pool.submit(_seeded_call, fn, *args).result()
       except concurrent.futures.process.BrokenProcessPool as error:
-        logging.warning("offspring %d: its worker process died (attempt %d of 2): %s",
-                        args[5] + 1, attempt, error)
+        logging.warning("%s: its worker process died (attempt %d of 2): %s", _label(args),
+                        attempt, error)
         _close(self._pool, interrupted=True)
         self._start()
         died = error
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
         # the worker's traceback is chained to the error as its cause
-        logging.warning("offspring %d failed:\n%s", args[5] + 1,
+        logging.warning("%s failed:\n%s", _label(args),
                         "".join(traceback.format_exception(error)))
         return failed_result(args, _one_line(error))
     return failed_result(args, f"worker process died twice: {died}")
@@ -269,8 +281,8 @@ class RayExecutor:
       try:
         results.append(ray.get(ref))
       except ray.exceptions.RayError as error:
-        logging.warning("offspring %d failed after %d retries: %s", args[5] + 1,
-                        self.max_retries, error)
+        logging.warning("%s failed after %d retries: %s", _label(args), self.max_retries,
+                        error)
         results.append(failed_result(args, _one_line(error)))
     self._pending = []
     return results

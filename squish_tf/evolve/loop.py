@@ -25,6 +25,7 @@ from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, opening, selection
 from squish_tf.evolve.clock import PhaseClock
+from squish_tf.evolve.executors import offspring_label
 from squish_tf.evolve.offspring import model_seed, offspring_task, planned_epochs, polish_task
 from squish_tf.evolve.offspring import splits as load_splits
 from squish_tf.export import litert, runtime
@@ -311,13 +312,6 @@ def _offspring(cfg, executor, parent, parent_masks, generation: int, floor: floa
       logging.info("  no offspring within the floor (%.4f); retrying with milder factors",
                    floor)
   return None, every, run_cfg, retries, clock
-
-
-def offspring_label(index: int, population: int) -> str:
-  """"offspring k/P", naming the milder level: offspring drawn with milder factors carry
-  indices past the population (their own random streams)."""
-  level, k = divmod(index, population)
-  return f"offspring {k + 1}/{population}" + (f" (milder level {level})" if level else "")
 
 
 def _log_offspring(res: dict, cfg) -> None:

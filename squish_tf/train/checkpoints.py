@@ -10,6 +10,7 @@ the newest is kept.
 
 from __future__ import annotations
 
+import glob
 import os
 
 import h5py
@@ -27,17 +28,18 @@ def _random_state(model) -> list:
 
 
 def save(model, directory: str, epoch: int) -> None:
-  """Writes `model`'s state after `epoch` (counted from 1), then removes everything else in
-  `directory` (older checkpoints, a temporary file a killed write left)."""
+  """Writes `model`'s state after `epoch` (counted from 1), then removes the older
+  checkpoints and any temporary file a killed write left."""
   path = rundir.checkpoint_path(directory, epoch)
   with files.atomic_path(path) as tmp:
     model.save_weights(tmp)
     with h5py.File(tmp, "a") as f:
       for i, v in enumerate(_random_state(model)):
         f[f"{_RANDOM}/{i}"] = v.numpy()
-  for name in os.listdir(directory):
-    if name != os.path.basename(path):
-      os.remove(os.path.join(directory, name))
+  for _, old in rundir.saved_checkpoints(directory)[:-1]:
+    os.remove(old)
+  for tmp in glob.glob(os.path.join(glob.escape(directory), ".tmp-*.weights.h5")):
+    os.remove(tmp)
 
 
 def restore(model, directory: str) -> int:

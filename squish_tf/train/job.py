@@ -7,6 +7,7 @@ import shutil
 import time
 
 import keras
+import tensorflow as tf
 from absl import logging
 
 from squish_tf import config as config_lib
@@ -27,12 +28,13 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   Writes workdir/{config.json, metrics.jsonl, model.keras(.json), model.tflite(.json),
   summary.json, labels.txt, tensorboard/}, and checkpoints/ until the run finishes. A
   directory holding a run is refused unless `overwrite` (start again) or, for an unfinished
-  one, `resume` (go on from its newest epoch checkpoint, as if never stopped). The seed fixes
-  splits, initialization and shuffling; multi-threaded TensorFlow CPU kernels can still
-  reorder float sums, so two runs may differ in the last digits of the metrics.
+  one, `resume` (go on from its newest epoch checkpoint). The seed fixes splits,
+  initialization and shuffling, and TensorFlow's ops are made deterministic, so a resumed run
+  ends with the weights an uninterrupted one ends with.
   """
   config = config_lib.to_dict(cfg)
-  rundir.claim_training_dir(workdir, overwrite, resume, config)  # locked until we return
+  rundir.claim_training_dir(workdir, overwrite, resume, config,  # locked until we return
+                            config_lib.to_dict(config_lib.TrainConfig()))
   try:
     return _train(cfg, workdir, config)
   finally:
@@ -42,6 +44,7 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
 def _train(cfg: config_lib.TrainConfig, workdir: str, config: dict) -> dict:
   """`train_and_evaluate`'s work, in a claimed directory."""
   keras.utils.set_random_seed(cfg.seed)
+  tf.config.experimental.enable_op_determinism()  # as squish-evolve: repeatable, resumable
   files.write_json(os.path.join(workdir, rundir.CONFIG), config)
   checkpoint_dir = os.path.join(workdir, rundir.CHECKPOINTS)
   metrics = os.path.join(workdir, "metrics.jsonl")
