@@ -338,9 +338,13 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
     raise UserError(f"--resume: {workdir} does not exist, so there is no run to resume; drop "
                     f"--resume to start one")
   files.ensure_writable_dir(workdir)
-  # Someone else's directory is refused before the lock, so nothing is written there.
+  # Someone else's directory, or a finished run, is refused before the lock: nothing is
+  # written there.
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
+  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
+    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
+                    f"or pass --overwrite to replace it")
   found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
   if found and not any(os.path.exists(os.path.join(workdir, n)) for n in (CONFIG, SUMMARY)):
     # squish-train writes config.json before any output: these are someone else's files
@@ -360,10 +364,6 @@ def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dic
   """`check_training_dir`'s checks of the run the directory holds, under its lock. A run
   stopped before its first checkpoint holds nothing to lose: it starts afresh, as
   squish-evolve's does."""
-  finished = os.path.exists(os.path.join(workdir, SUMMARY))
-  if finished and not overwrite:
-    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
-                    f"or pass --overwrite to replace it")
   started = os.path.exists(os.path.join(workdir, CONFIG))
   if resume and not started:
     raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
@@ -374,7 +374,7 @@ def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dic
   saved = files.read_json_or_say(path, "pass --overwrite to start again")
   if not isinstance(saved, dict):
     raise UserError(f"{path} is damaged (not a JSON object); pass --overwrite to start again")
-  if not resume:  # an unfinished run: a finished one was refused above
+  if not resume:  # an unfinished run: a finished one was refused before the lock
     raise UserError(f"{workdir} holds an unfinished training run ({epochs_done(workdir)} of "
                     f"{saved.get('epochs', '?')} epochs done); pass --resume to continue it, "
                     f"or --overwrite to start again")
