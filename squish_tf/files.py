@@ -2,7 +2,8 @@
 
 Everything squish_tf writes goes through `atomic_path` (one file) or `atomic_dir` (a
 directory such as a SavedModel or a release): the content is written beside the target
-and renamed over it only when it is complete.
+and renamed over it only when it is complete. `hold` keeps a second process out of a run
+directory while one works in it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import json
 import os
 import shutil
 import tempfile
+
+from absl import logging
 
 from squish_tf.errors import UserError
 
@@ -58,7 +61,8 @@ def _check_dir_name(path: str, flag: str) -> None:
   if not path:
     raise UserError(f"{flag} is empty; name a directory")
   if os.path.lexists(path) and not os.path.isdir(path):
-    raise UserError(f"{flag}={path} is a file; name a directory")
+    what = "a symbolic link to nothing" if os.path.islink(path) else "a file"
+    raise UserError(f"{flag}={path} is {what}; name a directory")
 
 
 def check_replaceable(path: str, holds: str, flag: str) -> None:
@@ -163,15 +167,23 @@ LOCK = ".lock"  # in a run directory; what holds it is written inside
 _HELD: dict[str, int] = {}  # directory (real path) -> descriptor of each lock this process holds
 
 
-def hold(path: str, what: str) -> None:
+def hold(path: str, what: str, refuse=lambda: None) -> None:
   """Locks the existing directory `path` for `what` until `release` or this process's end
   (however it ends: the lock goes with the process). A second process on the same run would
   delete or overwrite what the first is writing, so it is refused in one line. Holding a
-  directory this process holds already is a no-op."""
+  directory this process holds already only runs `refuse`.
+
+  `refuse()` raises for a directory that must not be used. Where there is no lock file yet it
+  runs first, so that a refused directory gets none; and it runs again under the lock, since
+  another process may have changed the directory in between."""
   key = os.path.realpath(path)
   if key in _HELD:
+    refuse()
     return
-  fd = os.open(os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+  lock = os.path.join(path, LOCK)
+  if not os.path.lexists(lock):
+    refuse()
+  fd = _open_lock(path, lock)
   try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except BlockingIOError:
@@ -179,9 +191,29 @@ def hold(path: str, what: str) -> None:
     os.close(fd)
     raise UserError(f"{path} is in use by {holder}; wait for it to end, or choose another "
                     f"--workdir") from None
-  os.ftruncate(fd, 0)
-  os.write(fd, f"{what} (pid {os.getpid()})\n".encode())
+  except OSError as e:  # a file system without locks (some network mounts): go on unguarded
+    logging.warning("%s cannot be locked (%s): make sure no other run uses it", path,
+                    e.strerror)
   _HELD[key] = fd
+  try:
+    refuse()
+  except BaseException:
+    release(path)
+    raise
+  with contextlib.suppress(OSError):  # a read-only lock file cannot name its holder
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{what} (pid {os.getpid()})\n".encode())
+
+
+def _open_lock(path: str, lock: str) -> int:
+  try:
+    try:
+      return os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    except PermissionError:  # another user's lock file: flock needs no write access
+      return os.open(lock, os.O_RDONLY)
+  except OSError as e:
+    raise UserError(f"cannot lock {path}: {lock}: {e.strerror}; make {lock} a file this user "
+                    f"can read, or choose another --workdir") from None
 
 
 def release(path: str) -> None:

@@ -121,10 +121,7 @@ class RunDir:
     """How to recover from a damaged or missing file of this run."""
     match = _GEN_DIR.match(os.path.basename(os.path.dirname(path)))
     if match:  # the count shows the cost: a copy of the file, if there is one, costs nothing
-      n = sum(g >= int(match.group(1)) for g in self.generation_dirs())
-      return (f"put back a good copy, or remove {os.path.dirname(path)} and every later gen_* "
-              f"directory ({n} generation{'s' * (n != 1)}), then rerun with --resume to "
-              f"compute them again")
+      return (f"put back a good copy, or {self._remove_from(int(match.group(1)))}")
     if os.path.basename(path) == LABELS:
       return "squish-evolve --resume on this run writes it again from the data set"
     if os.path.basename(path) == CONFIG:
@@ -132,6 +129,14 @@ class RunDir:
     if os.path.basename(path) == STATE:
       return "remove it (the run is then no longer marked as stopped early)"
     return "remove it; it is rebuilt from the generations"
+
+  def _remove_from(self, g: int, first: int | None = None) -> str:
+    """How to recompute from generation `first` (default `g`) on, gen_g being the first
+    directory there is to remove."""
+    first = g if first is None else first
+    n = self.generation_dirs()[-1] - first + 1
+    return (f"remove {self.gen_dir(g)} and every later gen_* directory, then rerun with "
+            f"--resume to compute {n} generation{'s' * (n != 1)} again")
 
   def check(self) -> None:
     """Raises a UserError naming the first missing or damaged file of a finished generation.
@@ -142,7 +147,7 @@ class RunDir:
     for expected, g in enumerate(gens):
       if g != expected:
         raise UserError(f"{self.gen_dir(expected)} is missing but {self.gen_dir(g)} exists; "
-                        f"{self._recovery(self.gen_file(g, GEN_METRICS))}")
+                        f"put it back, or {self._remove_from(g, expected)}")
       self.check_generation(g)
 
   def records_to_report(self) -> list[dict]:
@@ -249,22 +254,25 @@ class RunDir:
       raise UserError(f"--resume: {self.path} does not exist, so there is no run to resume; "
                       f"drop --resume to start one")
     files.ensure_writable_dir(self.path)
-    if any(os.path.exists(self.file(n)) for n in (SUMMARY, "model.keras")):
-      raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
-                      f"another --workdir")  # refused before the lock: nothing written there
-    files.hold(self.path, "squish-evolve")
+    files.hold(self.path, "squish-evolve", lambda: self._refuse(resume))
     try:
       self._open(config, defaults, resume, resumable)
     except BaseException:
       files.release(self.path)
       raise
 
+  def _refuse(self, resume: bool) -> None:
+    """A directory squish-evolve must not use: another kind of run, or nothing to resume."""
+    if any(os.path.lexists(self.file(n)) for n in (SUMMARY, "model.keras", CHECKPOINTS)):
+      raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
+                      f"another --workdir")
+    if resume and not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):
+      raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
+                      f"drop --resume to start one")
+
   def _open(self, config: dict, defaults: dict, resume: bool, resumable: tuple[str, ...]):
     """`start`'s checks and writes, under its lock."""
     if not self.generation_dirs():
-      if resume and self.read_config() is None:
-        raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
-                        f"drop --resume to start one")
       self.clear_partials()
       for name in (STATE, METRICS):
         if os.path.exists(self.file(name)):
@@ -338,19 +346,7 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
     raise UserError(f"--resume: {workdir} does not exist, so there is no run to resume; drop "
                     f"--resume to start one")
   files.ensure_writable_dir(workdir)
-  # Someone else's directory, or a finished run, is refused before the lock: nothing is
-  # written there.
-  if os.path.isdir(os.path.join(workdir, "gen_000")):
-    raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
-  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
-    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
-                    f"or pass --overwrite to replace it")
-  found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
-  if found and not any(os.path.exists(os.path.join(workdir, n)) for n in (CONFIG, SUMMARY)):
-    # squish-train writes config.json before any output: these are someone else's files
-    raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
-                    f"choose another --workdir (squish-train would replace them)")
-  files.hold(workdir, "squish-train")
+  files.hold(workdir, "squish-train", lambda: _refuse_training_dir(workdir, overwrite, resume))
   try:
     _check_training_run(workdir, overwrite, resume, {**(defaults or {}), **(config or {})},
                         defaults or {})
@@ -359,22 +355,38 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
     raise
 
 
-def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict,
-                        defaults: dict) -> None:
-  """`check_training_dir`'s checks of the run the directory holds, under its lock. A run
-  stopped before its first checkpoint holds nothing to lose: it starts afresh, as
-  squish-evolve's does."""
+def _refuse_training_dir(workdir: str, overwrite: bool, resume: bool) -> None:
+  """A directory squish-train must not use: someone else's, a finished run (unless
+  `overwrite`), or nothing to resume."""
+  if os.path.isdir(os.path.join(workdir, "gen_000")):
+    raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
+  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
+    raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
+                    f"or pass --overwrite to replace it")
   started = os.path.exists(os.path.join(workdir, CONFIG))
+  found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
+  if found and not (started or os.path.exists(os.path.join(workdir, SUMMARY))):
+    # squish-train writes config.json before any output: these are someone else's files
+    raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
+                    f"choose another --workdir (squish-train would replace them)")
   if resume and not started:
     raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
                     f"drop --resume to start one")
+
+
+def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict,
+                        defaults: dict) -> None:
+  """`check_training_dir`'s checks of the run the directory holds, under its lock. Without
+  --resume, a run stopped before its first checkpoint holds nothing to lose: it starts
+  afresh, as squish-evolve's does."""
+  started = os.path.exists(os.path.join(workdir, CONFIG))
   if not started or overwrite or (not resume and not epochs_done(workdir)):
     return
   path = os.path.join(workdir, CONFIG)
   saved = files.read_json_or_say(path, "pass --overwrite to start again")
   if not isinstance(saved, dict):
     raise UserError(f"{path} is damaged (not a JSON object); pass --overwrite to start again")
-  if not resume:  # an unfinished run: a finished one was refused before the lock
+  if not resume:  # an unfinished run: a finished one was refused
     raise UserError(f"{workdir} holds an unfinished training run ({epochs_done(workdir)} of "
                     f"{saved.get('epochs', '?')} epochs done); pass --resume to continue it, "
                     f"or --overwrite to start again")
@@ -386,13 +398,17 @@ def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dic
 def _check_epoch_log(path: str) -> None:
   """metrics.jsonl: one JSON object with an "epoch" per line (a resume keeps the lines up to
   its checkpoint)."""
-  fix = "remove it to resume without the finished epochs' log"
-  try:
-    lines = files.read_jsonl(path)
-  except (json.JSONDecodeError, UnicodeDecodeError) as e:
-    raise UserError(f"{path} is damaged (not JSON lines: {e}); {fix}") from None
-  if not all(isinstance(r, dict) and isinstance(r.get("epoch"), int) for r in lines):
-    raise UserError(f"{path} is damaged (a line without its epoch); {fix}")
+  if not os.path.exists(path):
+    return
+  with open(path, "rb") as f:
+    for number, line in enumerate(f, 1):
+      try:
+        record = json.loads(line) if line.strip() else {"epoch": 0}
+      except ValueError:  # not JSON, or not UTF-8
+        record = None
+      if not (isinstance(record, dict) and isinstance(record.get("epoch"), int)):
+        raise UserError(f"{path} is damaged (line {number} is not a JSON record of an epoch); "
+                        f"remove it to resume without the finished epochs' log")
 
 
 def _check_checkpoint(workdir: str) -> None:

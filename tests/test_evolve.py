@@ -617,9 +617,9 @@ def test_a_missing_generation_is_named_with_the_ones_to_remove(tmp_path):
   run = RunDir(str(tmp_path))
   os.makedirs(run.gen_dir(1))
   os.makedirs(run.gen_dir(2))
-  with pytest.raises(UserError, match=r"gen_000 is missing but .*gen_001 exists; put back a "
-                                      r"good copy, or remove .*gen_001 and every later gen_\* "
-                                      r"directory \(2 generations\)"):
+  with pytest.raises(UserError, match=r"gen_000 is missing but .*gen_001 exists; put it back, "
+                                      r"or remove .*gen_001 and every later gen_\* directory, "
+                                      r"then rerun with --resume to compute 3 generations again"):
     run.check()
 
 
@@ -634,11 +634,28 @@ def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(
 
 
 def test_a_squish_train_directory_is_not_taken_for_an_evolution(tmp_path):
+  finished, stopped = tmp_path / "finished", tmp_path / "stopped"
   for name in ("summary.json", "config.json"):
-    (tmp_path / name).write_text("{}")
-  with pytest.raises(UserError, match="holds a squish-train run, not a squish-evolve run"):
+    finished.mkdir(exist_ok=True)
+    (finished / name).write_text("{}")
+  stopped.mkdir()  # killed in training: squish-train --resume would go on from its checkpoint
+  (stopped / "config.json").write_text("{}")
+  (stopped / "checkpoints").mkdir()
+  for workdir, resume in ((finished, True), (stopped, False)):
+    before = sorted(os.listdir(workdir))
+    with pytest.raises(UserError, match="holds a squish-train run, not a squish-evolve run"):
+      opening.start(config.EvolveConfig(), str(workdir), resume=resume)
+    assert sorted(os.listdir(workdir)) == before  # not even a lock file
+
+
+def test_nothing_to_resume_leaves_an_empty_directory_empty(tmp_path):
+  with pytest.raises(UserError, match="holds no run to resume"):
     opening.start(config.EvolveConfig(), str(tmp_path), resume=True)
-  assert sorted(os.listdir(tmp_path)) == ["config.json", "summary.json"]
+  assert os.listdir(tmp_path) == []
+
+
+def test_a_finished_run_leaves_its_directory_unlocked(reference_run, held_elsewhere):
+  held_elsewhere(reference_run[0], "squish-evolve")  # refused if this process still held it
 
 
 def test_an_ancestor_that_is_not_a_whole_keras_file_is_named(reference_run, tmp_path):

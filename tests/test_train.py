@@ -112,11 +112,12 @@ def test_resume_refuses_what_it_cannot_continue_and_deletes_nothing(tmp_path):
   with h5py.File(checkpoint, "w"):
     pass
   (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n{"epoch": 2')
-  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(not JSON lines"):
+  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(line 2 is not a JSON "):
     rundir.check_training_dir(str(tmp_path), False, resume=True, config=config,
                               defaults={"seed": 0})
   (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n[2]\n')
-  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(a line without its epoch"):
+  with pytest.raises(UserError, match=r"metrics.jsonl is damaged \(line 2 is not a JSON "
+                                      r"record of an epoch\); remove it"):
     rundir.check_training_dir(str(tmp_path), False, resume=True, config=config,
                               defaults={"seed": 0})
   (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n')

@@ -33,9 +33,9 @@ def train_and_evaluate(cfg: config_lib.TrainConfig, workdir: str, overwrite: boo
   ends with the weights an uninterrupted one ends with.
   """
   config = config_lib.to_dict(cfg)
-  rundir.claim_training_dir(workdir, overwrite, resume, config,  # locked until we return
-                            config_lib.to_dict(config_lib.TrainConfig()))
   try:
+    rundir.claim_training_dir(workdir, overwrite, resume, config,  # locked until we return
+                              config_lib.to_dict(config_lib.TrainConfig()))
     return _train(cfg, workdir, config)
   finally:
     files.release(workdir)
