@@ -115,7 +115,7 @@ def test_ray_missing_is_a_user_error_before_anything_starts(monkeypatch):
     executors.check_available(name)
 
 
-def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path):
+def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path, caplog):
   deaths = tmp_path / "deaths"
   cfg, spec = config.EvolveConfig(**TINY), {"conv1": 64, "deaths": str(deaths)}
   # Five workers, each paying TensorFlow's start (_seeded_call): the first for 2 tasks, then
@@ -133,6 +133,10 @@ def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path):
   assert len(set(died_in)) == 3  # each death was a worker of its own
   assert raised["failed"] == "ValueError: such thing"
   assert raised["top1_val"] == died["top1_val"] == executors.FAILED_TOP1
+  # warnings name the offspring as the run's progress lines do (population 2)
+  assert ("offspring 1/2 (milder level 1): its worker process died (attempt 2 of 2)"
+          in caplog.text), caplog.text
+  assert "offspring 2/2 failed:" in caplog.text, caplog.text
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"),
