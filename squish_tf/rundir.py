@@ -348,8 +348,7 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
   files.ensure_writable_dir(workdir)
   files.hold(workdir, "squish-train", lambda: _refuse_training_dir(workdir, overwrite, resume))
   try:
-    _check_training_run(workdir, overwrite, resume, {**(defaults or {}), **(config or {})},
-                        defaults or {})
+    _check_training_run(workdir, overwrite, resume, config or {}, defaults or {})
   except BaseException:
     files.release(workdir)
     raise
@@ -360,12 +359,13 @@ def _refuse_training_dir(workdir: str, overwrite: bool, resume: bool) -> None:
   `overwrite`), or nothing to resume."""
   if os.path.isdir(os.path.join(workdir, "gen_000")):
     raise UserError(f"{workdir} holds a squish-evolve run; choose another --workdir")
-  if os.path.exists(os.path.join(workdir, SUMMARY)) and not overwrite:
+  finished = os.path.exists(os.path.join(workdir, SUMMARY))
+  if finished and not overwrite:
     raise UserError(f"{workdir} already holds a finished training run; choose a new --workdir, "
                     f"or pass --overwrite to replace it")
   started = os.path.exists(os.path.join(workdir, CONFIG))
   found = [n for n in TRAINING_OUTPUTS if os.path.lexists(os.path.join(workdir, n))]
-  if found and not (started or os.path.exists(os.path.join(workdir, SUMMARY))):
+  if found and not (started or finished):
     # squish-train writes config.json before any output: these are someone else's files
     raise UserError(f"{workdir} holds {', '.join(found)} but no squish-train config.json; "
                     f"choose another --workdir (squish-train would replace them)")
@@ -379,15 +379,14 @@ def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dic
   """`check_training_dir`'s checks of the run the directory holds, under its lock. Without
   --resume, a run stopped before its first checkpoint holds nothing to lose: it starts
   afresh, as squish-evolve's does."""
-  started = os.path.exists(os.path.join(workdir, CONFIG))
-  if not started or overwrite or (not resume and not epochs_done(workdir)):
+  path, done = os.path.join(workdir, CONFIG), epochs_done(workdir)
+  if not os.path.exists(path) or overwrite or (not resume and not done):
     return
-  path = os.path.join(workdir, CONFIG)
   saved = files.read_json_or_say(path, "pass --overwrite to start again")
   if not isinstance(saved, dict):
     raise UserError(f"{path} is damaged (not a JSON object); pass --overwrite to start again")
   if not resume:  # an unfinished run: a finished one was refused
-    raise UserError(f"{workdir} holds an unfinished training run ({epochs_done(workdir)} of "
+    raise UserError(f"{workdir} holds an unfinished training run ({done} of "
                     f"{saved.get('epochs', '?')} epochs done); pass --resume to continue it, "
                     f"or --overwrite to start again")
   check_same_config({**defaults, **saved}, config)
@@ -421,8 +420,13 @@ def _check_checkpoint(workdir: str) -> None:
     with h5py.File(saved[-1][1], "r"):
       pass
   except OSError as e:
-    raise UserError(f"{saved[-1][1]} is damaged ({e}); delete it to resume from the first "
-                    f"epoch, or pass --overwrite to start again") from None
+    raise damaged_checkpoint(saved[-1][1], str(e)) from None
+
+
+def damaged_checkpoint(path: str, why: str) -> UserError:
+  """The one-line error for a checkpoint that cannot be read (only the newest is kept)."""
+  return UserError(f"{path} is damaged ({why}); delete it to resume from the first epoch, or "
+                   f"pass --overwrite to start again")
 
 
 def check_same_config(saved: dict, config: dict, resumable: tuple[str, ...] = ()) -> None:

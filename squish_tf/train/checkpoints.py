@@ -16,7 +16,6 @@ import os
 import h5py
 
 from squish_tf import files, rundir
-from squish_tf.errors import UserError
 
 _RANDOM = "squish_tf_random_state"  # the h5 group beside Keras's own
 
@@ -55,6 +54,5 @@ def restore(model, directory: str) -> int:
       for i, v in enumerate(_random_state(model)):
         v.assign(f[f"{_RANDOM}/{i}"][()])
   except Exception as e:  # noqa: BLE001 -- h5py, shape and format errors all mean "damaged"
-    raise UserError(f"{path} is damaged ({type(e).__name__}: {e}); delete it to resume from "
-                    f"the first epoch, or pass --overwrite to start again") from None
+    raise rundir.damaged_checkpoint(path, f"{type(e).__name__}: {e}") from None
   return epoch
