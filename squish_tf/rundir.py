@@ -424,7 +424,9 @@ def _check_checkpoint(workdir: str) -> None:
 
 
 def damaged_checkpoint(path: str, why: str) -> UserError:
-  """The one-line error for a checkpoint that cannot be read (only the newest is kept)."""
+  """The one-line error for a checkpoint that cannot be read (only the newest is kept); of a
+  reason over several lines (Keras lists every layer it could not load), the first."""
+  why = (why.strip().splitlines() or ["unreadable"])[0]
   return UserError(f"{path} is damaged ({why}); delete it to resume from the first epoch, or "
                    f"pass --overwrite to start again")
 

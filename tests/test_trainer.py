@@ -124,3 +124,19 @@ def test_a_fit_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(tmp_path
     np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
   assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == [
       "epoch_0002.weights.h5", "notes.txt"]
+
+
+def test_a_checkpoint_keras_cannot_load_is_one_line(tmp_path):
+  """h5py opens it (so the check before TensorFlow passes it) but it holds no weights: Keras's
+  reason spans a line per layer; the error keeps one."""
+  import h5py
+  from squish_tf.errors import UserError
+  from squish_tf.train import checkpoints
+  with h5py.File(tmp_path / "epoch_0001.weights.h5", "w"):
+    pass
+  net = model.squeezenet(image_size=32, seed=0)
+  trainer.compile_model(net, 1e-3, decay_steps=1)
+  with pytest.raises(UserError, match=r"epoch_0001.weights.h5 is damaged \(ValueError: .*\); "
+                                      r"delete it to resume from the first epoch") as e:
+    checkpoints.restore(net, str(tmp_path))
+  assert "\n" not in str(e.value)
