@@ -139,6 +139,14 @@ def test_process_executor_recycles_its_worker_and_survives_failures(tmp_path, ca
   assert "offspring 2/2 failed:" in caplog.text, caplog.text
 
 
+def test_a_failed_polish_is_logged_as_the_polish_not_as_an_offspring(caplog):
+  # a spec without the network's layers: the polish cannot build its network
+  with executors.make_executor("local") as executor:
+    [result] = executor(offspring.polish_task, [(config.EvolveConfig(**TINY), {}, {}, {}, 2, 0)])
+  assert result["top1_val"] == executors.FAILED_TOP1
+  assert "polishing failed:" in caplog.text and "offspring 1/" not in caplog.text, caplog.text
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"),
                     reason="a worker dies with its driver through prctl, on Linux only")
 def test_a_killed_driver_takes_its_process_worker_with_it(tmp_path):

@@ -4,7 +4,8 @@ or as Ray tasks.
 An executor is called as `executor(fn, arg_lists)` and returns `[fn(*args) ...]`
 in order. Tasks take `offspring.offspring_task`'s arguments (the run config first:
 `args[0].seed` seeds them; the offspring index sixth) and return a dict with
-"offspring" and "top1_val". A task that still fails after its
+"offspring" and "top1_val"; a task function's `log_name`, if set, names its tasks in
+warnings instead of "offspring k/P". A task that still fails after its
 retries comes back as a failed result (`failed_result`) that no selection keeps,
 so one bad offspring never loses a generation.
 
@@ -48,9 +49,10 @@ def offspring_label(index: int, population: int) -> str:
   return f"offspring {k + 1}/{population}" + (f" (milder level {level})" if level else "")
 
 
-def _label(args: tuple) -> str:
-  """An offspring task's name in the run's log: (cfg, ..., index) -> "offspring k/P"."""
-  return offspring_label(args[5], args[0].population)
+def _label(fn, args: tuple) -> str:
+  """A task's name in the run's log: the function's `log_name` if it has one (the polish is
+  a single task, not an offspring), else "offspring k/P" from (cfg, ..., index)."""
+  return getattr(fn, "log_name", None) or offspring_label(args[5], args[0].population)
 
 
 def failed_result(args: tuple, reason: str) -> dict:
@@ -108,7 +110,7 @@ class LocalExecutor:
       try:
         results.append(_seeded_call(fn, *args))
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
-        logging.warning("%s failed:\n%s", _label(args), traceback.format_exc())
+        logging.warning("%s failed:\n%s", _label(fn, args), traceback.format_exc())
         results.append(failed_result(args, _one_line(error)))
     return results
 
@@ -199,14 +201,14 @@ class ProcessExecutor:
       try:
         return self._pool.submit(_seeded_call, fn, *args).result()
       except concurrent.futures.process.BrokenProcessPool as error:
-        logging.warning("%s: its worker process died (attempt %d of 2): %s", _label(args),
+        logging.warning("%s: its worker process died (attempt %d of 2): %s", _label(fn, args),
                         attempt, error)
         _close(self._pool, interrupted=True)
         self._start()
         died = error
       except Exception as error:  # noqa: BLE001 - one offspring must not end the run
         # the worker's traceback is chained to the error as its cause
-        logging.warning("%s failed:\n%s", _label(args),
+        logging.warning("%s failed:\n%s", _label(fn, args),
                         "".join(traceback.format_exception(error)))
         return failed_result(args, _one_line(error))
     return failed_result(args, f"worker process died twice: {died}")
@@ -281,7 +283,7 @@ class RayExecutor:
       try:
         results.append(ray.get(ref))
       except ray.exceptions.RayError as error:
-        logging.warning("%s failed after %d retries: %s", _label(args), self.max_retries,
+        logging.warning("%s failed after %d retries: %s", _label(fn, args), self.max_retries,
                         error)
         results.append(failed_result(args, _one_line(error)))
     self._pending = []

@@ -133,6 +133,9 @@ def polish_task(cfg: config_lib.EvolveConfig, spec: dict, weights: dict, masks: 
   return _result(net, val, k, masks, cfg.polish_epochs, clock)
 
 
+polish_task.log_name = "polishing"  # executors' warnings: it is no offspring of a population
+
+
 def _result(net, top1_val: float, k: int, masks: dict, epochs: int, clock: PhaseClock) -> dict:
   """A task's plain-data result; the mask constraints go, the weights they zeroed stay zero."""
   masking.strip_masks(net)
