@@ -18,7 +18,7 @@ import sys
 
 from absl import app, flags
 
-from squish_tf import logs
+from squish_tf import logs, signals
 from squish_tf.errors import UserError
 
 
@@ -38,15 +38,6 @@ def define_train_flags(epochs: int = 30) -> None:
                      lower_bound=0.0)
 
 
-class Terminated(KeyboardInterrupt):
-  """SIGTERM (a scheduler's preemption, `kill`): unwound like Ctrl-C, so that worker
-  processes are ended and temporary files removed on the way out."""
-
-
-def _terminate(signum, frame):
-  raise Terminated
-
-
 def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   """Wraps an absl `main` so that a UserError prints one line and exits 2, Ctrl-C one line
   and 130, and SIGTERM one line and 143 (what finished is on disk already; `resume` says how
@@ -54,16 +45,16 @@ def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   missing its dashes would be ignored otherwise)."""
   @functools.wraps(main)
   def wrapper(argv):
-    signal.signal(signal.SIGTERM, _terminate)
     try:
-      if len(argv) > 1 and not takes_paths:
-        raise UserError(f"unexpected argument {argv[1]!r}; every setting is a flag, written "
-                        f"--name=value (see --helpshort)")
-      return main(argv)
+      with signals.handled():
+        if len(argv) > 1 and not takes_paths:
+          raise UserError(f"unexpected argument {argv[1]!r}; every setting is a flag, written "
+                          f"--name=value (see --helpshort)")
+        return main(argv)
     except UserError as e:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
-    except Terminated:
+    except signals.Terminated:
       print(f"terminated: what had finished is kept{resume}", file=sys.stderr)
       sys.exit(128 + signal.SIGTERM)
     except KeyboardInterrupt:

@@ -1,0 +1,52 @@
+"""Ctrl-C and SIGTERM are not lost when they land in a finalizer, where Python swallows them:
+conversions, epochs and generations end by raising them again."""
+
+import os
+import signal
+
+import pytest
+
+from squish_tf import data, signals, train
+from squish_tf.export import litert
+from squish_tf.net import arch, model
+
+
+class _Finalized:
+  """An object whose `__del__` receives a signal, as TensorFlow's finalizers sometimes do."""
+
+  def __init__(self, signum):
+    self.signum = signum
+
+  def __del__(self):
+    os.kill(os.getpid(), self.signum)
+    for _ in range(1000):  # the handler runs, and raises, between these bytecodes
+      pass
+
+
+def _swallowed(signum):
+  _Finalized(signum)  # deleted at once: Python prints "Exception ignored in ..."
+
+
+@pytest.mark.parametrize("signum,raised", [(signal.SIGINT, KeyboardInterrupt),
+                                           (signal.SIGTERM, signals.Terminated)])
+def test_a_signal_swallowed_by_a_finalizer_is_raised_again_by_check(signum, raised):
+  before = signal.getsignal(signum)
+  with signals.handled():
+    _swallowed(signum)  # nothing raised here: Python ignores exceptions in __del__
+    with pytest.raises(raised):
+      signals.check()
+  assert signal.getsignal(signum) is before
+  signals.check()  # nothing remembered once the entry point has handled it
+
+
+def test_conversion_and_training_end_on_a_swallowed_ctrl_c():
+  spec = {k: max(4, v // 8) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
+  net = model.squeezenet(spec, image_size=32, seed=0)
+  splits = data.load("digits", image_size=32, seed=0)
+  with signals.handled():
+    _swallowed(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+      litert.to_tflite(net)
+    with pytest.raises(KeyboardInterrupt):
+      train.fit(net, splits, 2, 64, 1e-3, 0, verbose=0, validate_each_epoch=False)
+    assert net.optimizer.iterations.numpy() == -(-splits.sizes["train"] // 64)  # one epoch
