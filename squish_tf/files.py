@@ -3,7 +3,7 @@
 Everything squish_tf writes goes through `atomic_path` (one file) or `atomic_dir` (a
 directory such as a SavedModel or a release): the content is written beside the target
 and renamed over it only when it is complete. `hold` keeps a second process out of a run
-directory while one works in it.
+directory while one works in it, and removes what killed writers left there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 
 from absl import logging
@@ -33,6 +35,46 @@ def _umask() -> int:
   return umask
 
 
+def _temp_prefix(kind: str) -> str:
+  """".tmp-PID@HOST-" (or ".old-"): whose write a file beside its target is, so that one a
+  killed process left can be told from one that another process is writing now."""
+  return f".{kind}-{os.getpid()}@{socket.gethostname()}-"
+
+
+_LEFTOVER = re.compile(r"\.(?:tmp|old)-(\d+)@")
+
+
+def _alive(pid: int) -> bool:
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:  # another user's process
+    return True
+  return True
+
+
+def remove_leftovers(directory: str, depth: int = 2) -> list[str]:
+  """Removes the temporary files and directories that writers killed mid-write (on this
+  host) left in `directory` and its subdirectories, `depth` levels down; returns their paths.
+  A write of a process still running is left alone, as is anything written on another host
+  (its process cannot be looked up from here)."""
+  removed, host = [], socket.gethostname()
+  for entry in os.scandir(directory):
+    match = _LEFTOVER.match(entry.name)
+    if (match and entry.name.startswith(f"{match.group(0)}{host}-")
+        and not _alive(int(match.group(1)))):
+      if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+      else:
+        with contextlib.suppress(FileNotFoundError):  # another process removed it first
+          os.remove(entry.path)
+      removed.append(entry.path)
+    elif depth > 1 and entry.is_dir(follow_symlinks=False):
+      removed += remove_leftovers(entry.path, depth - 1)
+  return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str):
   """Yields a temporary path beside `path`; renames it over `path` only on success."""
@@ -43,7 +85,7 @@ def atomic_path(path: str):
   # keep every extension: Keras checks ".keras" and ".weights.h5" on save
   name = os.path.basename(path)
   suffix = name[name.find(".", 1):] if "." in name[1:] else ""
-  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix("tmp"), suffix=suffix)
   os.close(fd)
   os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a released file reads like any other
   try:
@@ -84,18 +126,20 @@ def atomic_dir(path: str, holds: str, flag: str):
 
   A reader never sees a half-written SavedModel, engine bundle or release, and a failed
   write leaves the old one in place. `path` must pass `check_replaceable(path, holds, flag)`.
+  What earlier writes killed on the way left beside it is removed first.
   """
   check_replaceable(path, holds, flag)
   path = os.path.abspath(path)  # "." cannot be renamed; its absolute path can
   parent = os.path.dirname(path)
   os.makedirs(parent, exist_ok=True)
-  tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-" + os.path.basename(path.rstrip("/")) + "-")
+  remove_leftovers(parent, depth=1)
+  tmp = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("tmp") + os.path.basename(path) + "-")
   os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a deliverable from other users
   try:
     yield tmp
     old = None
     if os.path.lexists(path):  # os.replace cannot overwrite a non-empty directory
-      old = tempfile.mkdtemp(dir=parent, prefix=".old-")
+      old = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("old"))
       os.rmdir(old)
       os.replace(path, old)
     os.replace(tmp, path)
@@ -171,7 +215,8 @@ def hold(path: str, what: str, refuse=lambda: None) -> None:
   """Locks the existing directory `path` for `what` until `release` or this process's end
   (however it ends: the lock goes with the process). A second process on the same run would
   delete or overwrite what the first is writing, so it is refused in one line. Holding a
-  directory this process holds already only runs `refuse`.
+  directory this process holds already only runs `refuse`. A directory taken is rid of the
+  temporary files killed writers left (`remove_leftovers`).
 
   `refuse()` raises for a directory that must not be used. Where there is no lock file yet it
   runs first, so that a refused directory gets none; and it runs again under the lock, since
@@ -200,6 +245,8 @@ def hold(path: str, what: str, refuse=lambda: None) -> None:
   except BaseException:
     release(path)
     raise
+  for leftover in remove_leftovers(path):
+    logging.info("removed %s, which a killed write left", leftover)
   with contextlib.suppress(OSError):  # a read-only lock file cannot name its holder
     os.ftruncate(fd, 0)
     os.write(fd, f"{what} (pid {os.getpid()})\n".encode())

@@ -337,8 +337,8 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
                        config: dict | None = None, defaults: dict | None = None) -> None:
   """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
   them, and a --resume with nothing to resume, a damaged record, or another `config`
-  (`defaults` fill keys an older squish_tf did not write); deletes nothing (squish-train calls
-  it before TensorFlow starts, which may fail). A directory it accepts stays locked for this
+  (`defaults` fill keys an older squish_tf did not write); deletes nothing of the run's, only
+  what killed writes left (squish-train calls it before TensorFlow starts, which may fail). A directory it accepts stays locked for this
   process (`files.hold`) until `files.release`."""
   if resume and overwrite:
     raise UserError("--resume continues a run and --overwrite replaces it; pass one of them")

@@ -1,6 +1,11 @@
-"""Atomic writes: a file appears whole or not at all, and a directory in its place is one line."""
+"""Atomic writes: a file appears whole or not at all, and a directory in its place is one line;
+what a killed write leaves is removed when the directory is next taken."""
 
 import os
+import socket
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -73,3 +78,51 @@ def test_a_held_directory_is_refused_to_another_process_until_its_holder_ends(
   files.hold(str(tmp_path), "squish-train")  # held already by this process: nothing to do
   files.release(str(tmp_path))
   files.release(str(tmp_path))  # released already: nothing to do
+
+
+def _killed_writes(directory, target_dir, release_dir):
+  """A process killed inside `atomic_path` and `atomic_dir` (os._exit skips every cleanup):
+  the temporary file and directory it leaves, named by its pid."""
+  script = textwrap.dedent(f"""
+      import os
+      from squish_tf import files
+      with files.atomic_path({str(target_dir / "model.tflite")!r}) as tmp:
+        open(tmp, "wb").write(b"half a model")
+        with files.atomic_dir({str(release_dir)!r}, "models.json", "--publish_dir") as d:
+          open(os.path.join(d, "models.json"), "w").write("half a release")
+          os._exit(9)
+      """)
+  proc = subprocess.run([sys.executable, "-c", script], cwd=directory, timeout=120)
+  assert proc.returncode == 9
+  return proc
+
+
+def test_what_killed_writes_left_is_removed_when_the_directory_is_next_taken(tmp_path):
+  run = tmp_path / "run"
+  (run / "gen_001").mkdir(parents=True)
+  _killed_writes(tmp_path, run / "gen_001", run / "gen_001" / "release")
+  left = sorted(p.name.split("-")[0] for p in (run / "gen_001").iterdir())
+  assert left == [".tmp", ".tmp"], left  # the file and the directory, both named by the pid
+  host = socket.gethostname()
+  kept = [run / f".tmp-{os.getpid()}@{host}-abc.json",  # this process: a write under way
+          run / f".tmp-1@other{host}-abc.json",  # another host's (pid 1 is alive anyway)
+          run / ".tmp-abc.json",  # an older squish_tf's name: whose it is cannot be told
+          run / "notes.txt"]
+  for path in kept:
+    path.write_text("kept")
+  files.hold(str(run), "squish-evolve")
+  try:
+    assert sorted(os.listdir(run / "gen_001")) == []
+    assert sorted(os.listdir(run)) == sorted([".lock", "gen_001", *(p.name for p in kept)])
+  finally:
+    files.release(str(run))
+
+
+def test_a_release_replaced_after_a_killed_write_leaves_nothing_beside_it(tmp_path):
+  release = tmp_path / "release"
+  _killed_writes(tmp_path, tmp_path, release)
+  assert len(os.listdir(tmp_path)) == 2  # the two leftovers; no release
+  with files.atomic_dir(str(release), "models.json", "--publish_dir") as d:
+    (tmp_path / d / "models.json").write_text("{}")
+  # the killed file write (model.tflite's) is removed too: it has its writer's name
+  assert os.listdir(tmp_path) == ["release"]

@@ -10,7 +10,6 @@ the newest is kept.
 
 from __future__ import annotations
 
-import glob
 import os
 
 import h5py
@@ -28,7 +27,7 @@ def _random_state(model) -> list:
 
 def save(model, directory: str, epoch: int) -> None:
   """Writes `model`'s state after `epoch` (counted from 1), then removes the older
-  checkpoints and any temporary file a killed write left."""
+  checkpoints."""
   path = rundir.checkpoint_path(directory, epoch)
   with files.atomic_path(path) as tmp:
     model.save_weights(tmp)
@@ -37,8 +36,6 @@ def save(model, directory: str, epoch: int) -> None:
         f[f"{_RANDOM}/{i}"] = v.numpy()
   for _, old in rundir.saved_checkpoints(directory)[:-1]:
     os.remove(old)
-  for tmp in glob.glob(os.path.join(glob.escape(directory), ".tmp-*.weights.h5")):
-    os.remove(tmp)
 
 
 def restore(model, directory: str) -> int:
