@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from squish_tf import data, signals, train
+from squish_tf import data, errors, train
 from squish_tf.export import litert
 from squish_tf.net import arch, model
 
@@ -28,22 +28,22 @@ def _swallowed(signum):
 
 
 @pytest.mark.parametrize("signum,raised", [(signal.SIGINT, KeyboardInterrupt),
-                                           (signal.SIGTERM, signals.Terminated)])
+                                           (signal.SIGTERM, errors.Terminated)])
 def test_a_signal_swallowed_by_a_finalizer_is_raised_again_by_check(signum, raised):
   before = signal.getsignal(signum)
-  with signals.handled():
+  with errors.signals_handled():
     _swallowed(signum)  # nothing raised here: Python ignores exceptions in __del__
     with pytest.raises(raised):
-      signals.check()
+      errors.check_signals()
   assert signal.getsignal(signum) is before
-  signals.check()  # nothing remembered once the entry point has handled it
+  errors.check_signals()  # nothing remembered once the entry point has handled it
 
 
 def test_conversion_and_training_end_on_a_swallowed_ctrl_c():
   spec = {k: max(4, v // 8) for k, v in arch.ancestor_spec(10).items()} | {arch.HEAD: 10}
   net = model.squeezenet(spec, image_size=32, seed=0)
   splits = data.load("digits", image_size=32, seed=0)
-  with signals.handled():
+  with errors.signals_handled():
     _swallowed(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
       litert.to_tflite(net)

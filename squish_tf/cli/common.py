@@ -18,7 +18,7 @@ import sys
 
 from absl import app, flags
 
-from squish_tf import logs, signals
+from squish_tf import errors, logs
 from squish_tf.errors import UserError
 
 
@@ -46,7 +46,7 @@ def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   @functools.wraps(main)
   def wrapper(argv):
     try:
-      with signals.handled():
+      with errors.signals_handled():
         if len(argv) > 1 and not takes_paths:
           raise UserError(f"unexpected argument {argv[1]!r}; every setting is a flag, written "
                           f"--name=value (see --helpshort)")
@@ -54,7 +54,7 @@ def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
     except UserError as e:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
-    except signals.Terminated:
+    except errors.Terminated:
       print(f"terminated: what had finished is kept{resume}", file=sys.stderr)
       sys.exit(128 + signal.SIGTERM)
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ import tensorflow as tf
 from absl import logging
 
 from squish_tf import config as config_lib
-from squish_tf import data, files, signals, train
+from squish_tf import data, errors, files, train
 from squish_tf.bench import litert_bench
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, opening, selection
@@ -394,7 +394,7 @@ def _evolve(cfg: config_lib.EvolveConfig, rundir: RunDir, resume: bool, executor
   for generation in range(done[-1] + 1, cfg.generations + 1):
     if state.get("stopped"):
       break
-    signals.check()  # a Ctrl-C swallowed by one of TensorFlow's finalizers ends the run here
+    errors.check_signals()  # a Ctrl-C swallowed by one of TensorFlow's finalizers ends the run here
     logging.info("generation %d/%d: drawing, squishing and fine-tuning %d offspring from "
                  "%s parameters", generation, cfg.generations, cfg.population,
                  f"{parent.count_params():,}")

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from squish_tf import data, files, signals
+from squish_tf import data, errors, files
 from squish_tf.train import checkpoints
 
 
@@ -132,7 +132,7 @@ def fit(model: keras.Model, splits: data.DataSplits, epochs: int, batch_size: in
         on_epoch_end=lambda epoch, logs: checkpoints.save(model, checkpoint_dir, epoch + 1)))
   # A Ctrl-C that one of TensorFlow's finalizers swallowed ends training once the epoch (and
   # its checkpoint) is done.
-  callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: signals.check()))
+  callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: errors.check_signals()))
   return model.fit(train.prefetch(tf.data.AUTOTUNE),
                    validation_data=(data.batches(splits.validation, 256)
                                     if validate_each_epoch else None),
