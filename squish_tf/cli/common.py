@@ -79,6 +79,19 @@ def start_tensorflow() -> None:
   logs.start_tensorflow_quietly()
 
 
+def _help_as_for(module: str) -> None:
+  """--help and --helpshort show the main module's docstring and flags, which absl looks up
+  as __main__ and by the name sys.argv[0]. A console script's main module is its launcher
+  (bin/squish-evolve), which has neither: it gets `module`'s docstring, and the flags `module`
+  and this module defined for it are registered under its name too."""
+  launcher = sys.modules["__main__"]
+  if not launcher.__doc__:
+    launcher.__doc__ = sys.modules[module].__doc__
+  for name in (module, __name__):
+    for flag in flags.FLAGS.get_key_flags_for_module(name):
+      flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+
+
 def run(main, takes_paths: bool = False, resume: str = "") -> None:
   """Runs an absl `main` with quiet library logs; user errors print one line and exit 2.
   `takes_paths`: `main` reads the words after the flags (squish-bench's files); `resume`:
@@ -92,4 +105,5 @@ def run(main, takes_paths: bool = False, resume: str = "") -> None:
     logs.quiet_libraries()
     return main(argv)
 
+  _help_as_for(main.__module__)
   app.run(exit_on_user_error(quiet_main, takes_paths, resume), flags_parser=parse_flags)
