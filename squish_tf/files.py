@@ -115,6 +115,9 @@ def check_replaceable(path: str, holds: str, flag: str) -> None:
   _check_dir_name(path, flag)
   if not os.path.lexists(path):
     return
+  if os.path.lexists(os.path.join(path, LOCK)):
+    raise UserError(f"{flag}={path} is a run directory ({LOCK}), and it would be replaced whole; "
+                    f"name a new or empty directory")
   if os.listdir(path) and not glob.glob(os.path.join(glob.escape(path), holds)):
     raise UserError(f"{flag}={path} holds other files (no {holds}), and it would be replaced "
                     f"whole; name a new or empty directory")

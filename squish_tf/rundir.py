@@ -269,6 +269,8 @@ class RunDir:
     if resume and not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):
       raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
                       f"drop --resume to start one")
+    if not self.generation_dirs():  # generations without config.json are told under the lock
+      _refuse_other_files(self.path, (CONFIG, files.LOCK), "squish-evolve")
 
   def _open(self, config: dict, defaults: dict, resume: bool, resumable: tuple[str, ...]):
     """`start`'s checks and writes, under its lock."""
@@ -372,6 +374,18 @@ def _refuse_training_dir(workdir: str, overwrite: bool, resume: bool) -> None:
   if resume and not started:
     raise UserError(f"--resume: {workdir} holds no training run to resume (no {CONFIG}); "
                     f"drop --resume to start one")
+  _refuse_other_files(workdir, (CONFIG, SUMMARY, files.LOCK), "squish-train")
+
+
+def _refuse_other_files(workdir: str, marks: tuple[str, ...], tool: str) -> None:
+  """A directory holding files but none of a run's `marks` is someone else's (a release, a
+  project, a home directory): a run there would mix its files with theirs, and a later
+  --overwrite or --publish_dir there could delete them."""
+  names = sorted(os.listdir(workdir))
+  if names and not set(marks) & set(names):
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    raise UserError(f"{workdir} holds other files ({shown}) and no {tool} run; name a new or "
+                    f"empty --workdir")
 
 
 def _check_training_run(workdir: str, overwrite: bool, resume: bool, config: dict,

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from squish_tf import config
+from squish_tf import config, files, rundir
 from squish_tf.errors import UserError
 from squish_tf.evolve import genome, offspring, opening
 from squish_tf.evolve import loop as evolve
@@ -652,6 +652,31 @@ def test_nothing_to_resume_leaves_an_empty_directory_empty(tmp_path):
   with pytest.raises(UserError, match="holds no run to resume"):
     opening.start(config.EvolveConfig(), str(tmp_path), resume=True)
   assert os.listdir(tmp_path) == []
+
+
+def test_a_directory_of_other_files_is_taken_by_neither_run_nor_replaced_by_a_release(tmp_path):
+  """A run in the release folder tflite/ (or a project, or a home directory) would mix its files
+  with the release's; a later --publish_dir there replaced the folder whole, run and all."""
+  release = tmp_path / "release"
+  shutil.copytree(os.path.join(os.path.dirname(os.path.dirname(__file__)), "tflite"), release)
+  before = sorted(os.listdir(release))
+  with pytest.raises(UserError, match=r"release holds other files \(MODELS.md, check_images.npz, "
+                                      r"models.json, ...\) and no squish-evolve run; name a new "
+                                      r"or empty --workdir"):
+    opening.start(config.EvolveConfig(), str(release), resume=False)
+  for overwrite in (False, True):
+    with pytest.raises(UserError, match=r"release holds other files \(.*\) and no squish-train "
+                                        r"run; name a new or empty --workdir"):
+      rundir.check_training_dir(str(release), overwrite=overwrite)
+  assert sorted(os.listdir(release)) == before  # not even a lock file
+  run = tmp_path / "run"
+  run.mkdir()
+  files.hold(str(run), "squish-train")
+  files.release(str(run))
+  (run / "models.json").write_text("{}")  # as if it were a release
+  with pytest.raises(UserError, match=r"--publish_dir=.*run is a run directory \(.lock\), and "
+                                      r"it would be replaced whole"):
+    files.check_replaceable(str(run), "models.json", "--publish_dir")
 
 
 def test_a_finished_run_leaves_its_directory_unlocked(reference_run, held_elsewhere):
