@@ -7,6 +7,7 @@ names the flag before any data is loaded or any network is built.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 
 from squish_tf.errors import UserError
 
@@ -22,6 +23,25 @@ OBJECTIVES = ("params", "macs", "latency", "int8_size")
 RELEASE_LATENCY_SECONDS = 2.0
 # What squish-export writes (squish_tf.export.generation).
 EXPORT_FORMATS = ("saved_model", "onnx", "tftrt", "tensorrt", "tflite_int8", "tflite_qat")
+ONNX_MODULES = ("tf2onnx", "onnx", "onnxruntime")  # convert, and check with onnxruntime
+LEGACY_KERAS_MODULES = ("tf_keras", "tensorflow_model_optimization")  # what tfmot needs
+# The formats that need an extra: (its name in setup.cfg, the modules it installs).
+EXPORT_EXTRAS = {"onnx": ("onnx", ONNX_MODULES), "tensorrt": ("onnx", ONNX_MODULES),
+                 "tflite_qat": ("tfmot", LEGACY_KERAS_MODULES)}
+
+
+def missing_modules(modules: tuple[str, ...]) -> list[str]:
+  return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def check_export_format(fmt: str) -> None:
+  """A format whose extra is not installed is one line naming the pip command, before
+  TensorFlow starts (not an import traceback half-way through the export)."""
+  extra, modules = EXPORT_EXTRAS.get(fmt, ("", ()))
+  missing = missing_modules(modules)
+  if missing:
+    raise UserError(f"--format={fmt} needs {' and '.join(missing)}; install them with "
+                    f"pip install 'squish_tf[{extra}]'")
 
 
 @dataclasses.dataclass(frozen=True)

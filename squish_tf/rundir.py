@@ -261,9 +261,25 @@ class RunDir:
       files.release(self.path)
       raise
 
+  def _holds_training_run(self) -> bool:
+    return any(os.path.lexists(self.file(n)) for n in (SUMMARY, "model.keras", CHECKPOINTS))
+
+  def require_run(self) -> None:
+    """What a reader of a run (squish-report, squish-export) checks first, before TensorFlow
+    starts: that --workdir is a squish-evolve run directory."""
+    if not os.path.isdir(self.path):
+      what = "is a file" if os.path.exists(self.path) else "does not exist"
+      raise UserError(f"--workdir={self.path} {what}; pass a squish-evolve run directory")
+    if self._holds_training_run():
+      raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run (time "
+                      f"its model.tflite with squish-bench); pass a squish-evolve run directory")
+    if not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):
+      raise UserError(f"{self.path} is not a squish-evolve run (no {CONFIG}, no gen_*); pass "
+                      f"the --workdir squish-evolve wrote")
+
   def _refuse(self, resume: bool) -> None:
     """A directory squish-evolve must not use: another kind of run, or nothing to resume."""
-    if any(os.path.lexists(self.file(n)) for n in (SUMMARY, "model.keras", CHECKPOINTS)):
+    if self._holds_training_run():
       raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
                       f"another --workdir")
     if resume and not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):

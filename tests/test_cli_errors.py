@@ -99,7 +99,15 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     # run directories are opened before it too
     ("evolve", ["--resume"], "no run to resume", None),
     ("train", [], "already holds a finished training run", {"summary.json": "{}"}),
-    ("report", [], "no finished generation", {}),
+    ("report", [], "no finished generation", {"config.json": "{}"}),
+    ("report", [], "is not a squish-evolve run (no config.json, no gen_*)", {"MODELS.md": ""}),
+    ("report", [], "holds a squish-train run, not a squish-evolve run", {"summary.json": "{}"}),
+    ("export", ["--format=saved_model", "--out=o"], "holds a squish-train run",
+     {"model.keras": ""}),
+    ("export", ["--format=saved_model", "--out=o"], "does not exist", None),
+    # an extra that is not installed (tf2onnx hidden), before the run directory is read
+    ("export", ["--format=tensorrt", "--out=o"], "--format=tensorrt needs tf2onnx; install them "
+                                                 "with pip install 'squish_tf[onnx]'", None),
     # with Ray hidden, before the run directory is created
     ("evolve", ["--executor=ray"], "needs Ray", None),
     # a flag missing its dashes would otherwise be ignored
@@ -119,7 +127,7 @@ def test_a_mistaken_flag_value_is_told_before_tensorflow_starts(tmp_path, module
       (workdir / name).write_text(text)
   proc = subprocess.run([sys.executable, "-c", PROBE, f"squish_tf.cli.{module}",
                          f"--workdir={workdir}", *args], capture_output=True, text=True,
-                        timeout=120, env={**os.environ, "PROBE_HIDE": "ray"})
+                        timeout=120, env={**os.environ, "PROBE_HIDE": "ray tf2onnx"})
   assert_one_line_error(proc, word)
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
   if holds is None:

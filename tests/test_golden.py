@@ -139,6 +139,12 @@ def test_default_model_dir_reads_models_json(tflite_dir, tmp_path):
     golden.default_model_dir(str(tflite_dir), "nope")
   with pytest.raises(UserError, match="models.json not found"):
     golden.default_model_dir(str(tmp_path))
+  (tmp_path / "release").mkdir()  # a run directory, given instead of its release
+  (tmp_path / "release" / "models.json").write_text("{}")
+  with pytest.raises(UserError, match=rf"{tmp_path} is a run directory, whose models "
+                                      rf"squish-report released to {tmp_path}/release; pass "
+                                      rf"--tflite_dir={tmp_path}/release$"):
+    golden.default_model_dir(str(tmp_path))
   (tmp_path / "models.json").write_text('{"models": [{"na')
   with pytest.raises(UserError, match="models.json is damaged .*publish the models again"):
     golden.default_model_dir(str(tmp_path))

@@ -54,6 +54,17 @@ def test_a_two_input_model_converts_through_keras_export():
   np.testing.assert_allclose(got, net.predict([ones, 2 * ones], verbose=0), atol=1e-5)
 
 
+def test_a_model_that_is_not_an_image_classifier_is_named_for_the_benchmark(tmp_path):
+  import keras
+  for shape in ((3,), (8, 4, 3)):  # a vector; images that are not square
+    x = keras.Input(shape, name="x")
+    path = tmp_path / "other.tflite"
+    path.write_bytes(litert.to_tflite(keras.Model(x, keras.layers.Dense(2)(x)), fold=False))
+    with pytest.raises(UserError, match=r"other.tflite: its input is \[1, .*\], not one batch of "
+                                        r"square images \[N, S, S, C\]; squish-bench times"):
+      bench.benchmark([str(path)], image_size=None)
+
+
 def test_a_file_at_32_stores_no_inert_taps_and_gives_the_same_outputs(tiny):
   net, x, _, path, _ = tiny
   full = litert.to_tflite(net, fold=False)
@@ -111,6 +122,11 @@ def test_missing_and_truncated_files_are_user_errors(tiny, tmp_path):
   cut.write_bytes(open(path, "rb").read()[:5000])
   with pytest.raises(UserError, match="truncated"):
     runtime.top1(str(cut), x, y)
+  keras_file = tmp_path / "model.keras"
+  keras_file.write_bytes(b"PK\x03\x04 a zip, not a flatbuffer")
+  with pytest.raises(UserError, match=r"model.keras: not a valid .tflite model \(.*\); pass a "
+                                      r".tflite file$"):
+    runtime.top1(str(keras_file), x, y)
 
 
 def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):

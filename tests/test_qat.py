@@ -1,6 +1,7 @@
 """tfmot QAT in its own legacy-Keras process: rebuild parity, toy run end to end, sparsity."""
 
 import json
+import subprocess
 import sys
 
 import keras
@@ -117,6 +118,10 @@ def test_worker_errors_come_back_as_one_line(tmp_path, monkeypatch, error, raise
   assert type(e.value) is raised and "\n" not in str(e.value)
   assert "the first line and the second" in str(e.value)
   assert not (workdir / "result.json").exists()
+  # what the worker prints (squish-export shows it): a traceback for a bug, none for a mistake
+  proc = subprocess.run([sys.executable, "-m", "failing_worker", str(workdir)],
+                        capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1 and ("Traceback" in proc.stderr) == (raised is not UserError)
 
 
 def test_bad_inputs_are_named(masked_net, tmp_path):

@@ -35,8 +35,14 @@ def _check_folded(path: str, interp, own: int, size: int) -> None:
 def _prepared(path: str, batch: int, image_size: int | None, threads: int | None):
   """An interpreter resized to [batch, size, size, C] with a random input set."""
   interp = runtime.interpreter(model_path=path, threads=threads)
-  inp = interp.get_input_details()[0]
+  details = interp.get_input_details()
+  inp = details[0]
   shape = list(inp["shape"])
+  if len(details) != 1 or len(shape) != 4 or shape[1] != shape[2]:
+    shapes = " and ".join(str(d["shape"].tolist()) for d in details)
+    raise UserError(f"{path}: its input is {shapes}, not one batch of square images "
+                    f"[N, S, S, C]; squish-bench times image classifiers such as the ones "
+                    f"squish-evolve writes")
   size = image_size or shape[1]
   _check_folded(path, interp, shape[1], size)
   try:

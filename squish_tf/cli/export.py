@@ -11,7 +11,7 @@ from absl import flags
 
 from squish_tf.cli import common
 from squish_tf.config import EXPORT_FORMATS as FORMATS
-from squish_tf.config import INT8_GRANULARITIES
+from squish_tf.config import INT8_GRANULARITIES, check_export_format
 from squish_tf.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -56,6 +56,9 @@ def main(argv):
   except ValueError:
     raise UserError(f"--batch_sizes must be integers like 1,32, got {FLAGS.batch_sizes}"
                     ) from None
+  check_export_format(FLAGS.format)
+  from squish_tf.rundir import RunDir
+  RunDir(FLAGS.workdir).require_run()
   common.start_tensorflow()
   from squish_tf.export import generation
   r = generation.export(FLAGS.workdir, FLAGS.format, FLAGS.out, FLAGS.generation, FLAGS.model,

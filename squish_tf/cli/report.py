@@ -28,14 +28,9 @@ def define_flags() -> None:
 
 def main(argv):
   del argv
-  import os
-
-  from squish_tf.errors import UserError
   from squish_tf.report.release_dir import release_dir
   from squish_tf.rundir import RunDir
-  if not os.path.isdir(FLAGS.workdir):
-    what = "is a file" if os.path.exists(FLAGS.workdir) else "does not exist"
-    raise UserError(f"--workdir={FLAGS.workdir} {what}; pass a squish-evolve run directory")
+  RunDir(FLAGS.workdir).require_run()
   RunDir(FLAGS.workdir).records_to_report()  # a run with nothing to report, told at once
   release_dir(FLAGS.workdir, FLAGS.out, FLAGS.publish_dir)  # and a release that may not go there
   common.start_tensorflow()

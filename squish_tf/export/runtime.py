@@ -30,8 +30,10 @@ def interpreter(model_content: bytes | None = None, model_path: str | None = Non
     return Interpreter(model_content=model_content, model_path=model_path, num_threads=threads)
   except (ValueError, RuntimeError) as e:
     what = model_path or name or "model bytes"
-    raise UserError(f"{what}: not a valid .tflite model ({str(e).splitlines()[0]}); "
-                    f"re-export it (it may be truncated)") from None
+    fix = ("re-export it (it may be truncated)" if not model_path or
+           model_path.endswith(".tflite") else "pass a .tflite file")
+    raise UserError(f"{what}: not a valid .tflite model ({str(e).splitlines()[0]}); {fix}"
+                    ) from None
 
 
 def folded_layers(interp) -> tuple[str, ...]:

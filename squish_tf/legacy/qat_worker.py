@@ -169,11 +169,9 @@ def _qat(request: dict, net, masks: dict | None, arrays: dict) -> dict:
 
 
 def _require_legacy_keras() -> None:
-  import importlib.util
-
+  from squish_tf import config
   from squish_tf.errors import UserError
-  missing = [m for m in ("tf_keras", "tensorflow_model_optimization")
-             if importlib.util.find_spec(m) is None]
+  missing = config.missing_modules(config.LEGACY_KERAS_MODULES)
   if missing:
     raise UserError(f"quantization-aware training needs {' and '.join(missing)}; install them "
                     f"with pip install 'squish_tf[tfmot]'")

@@ -40,7 +40,8 @@ def serve(argv: list[str], usage: str, run) -> int:
     files.write_json(os.path.join(workdir, "result.json"), run(workdir))
     return 0
   except Exception as e:  # noqa: BLE001 -- every failure goes back to the driver as one line
-    traceback.print_exc()
+    if not isinstance(e, UserError):  # a user's mistake is the driver's one line, no more
+      traceback.print_exc()
     files.write_json(os.path.join(workdir, "error.json"),
                      {"type": "UserError" if isinstance(e, UserError) else type(e).__name__,
                       "message": " ".join(str(e).split()) or type(e).__name__})
