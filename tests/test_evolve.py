@@ -269,8 +269,9 @@ def test_sigkill_then_resume_loses_nothing_and_selects_the_same_masks(reference_
   assert changed.returncode == 2 and "different configuration" in changed.stderr
   assert "r_syn" in changed.stderr
 
-  resumed = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True,
-                           timeout=900)
+  # --resume alone: the flags the run was started with are taken from its config.json
+  resumed = subprocess.run([*cmd[:4], "--resume", "--executor=local"], env=env,
+                           capture_output=True, text=True, timeout=900)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   assert RunDir(workdir).finished_generations() == [0, 1, 2]
   assert open(os.path.join(RunDir(workdir).gen_dir(1), "model.tflite"), "rb").read() == before

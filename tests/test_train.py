@@ -142,7 +142,8 @@ def test_a_run_stopped_before_its_first_checkpoint_starts_afresh(tmp_path):
 
 def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, tmp_path):
   """SIGKILL once epoch 1's checkpoint is on disk: a plain rerun is refused (it would have
-  started again), --resume trains only what was left and finishes the run."""
+  started again), --resume (with no other flag: the run's own are taken) trains only what was
+  left and finishes the run."""
   workdir = tmp_path / "train"
   args = ["--epochs=2", "--image_size=32", f"--workdir={workdir}"]
   proc = subprocess.Popen([sys.executable, "-m", "squish_tf.cli.train", *args],
@@ -160,7 +161,7 @@ def test_a_killed_training_run_is_refused_then_resumed_from_its_last_epoch(cli, 
   assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr[-2000:]
   assert "unfinished training run (1 of 2 epochs done)" in again.stderr
 
-  resumed = cli("train", *args, "--resume")
+  resumed = cli("train", f"--workdir={workdir}", "--resume")  # the saved flags are taken
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   summary = json.load(open(workdir / "summary.json"))
   assert summary["resumed_from_epoch"] == 1

@@ -63,6 +63,23 @@ def exit_on_user_error(main, takes_paths: bool = False, resume: str = ""):
   return wrapper
 
 
+def take_saved_flags(workdir: str) -> None:
+  """For --resume: each flag not on the command line takes the value the run saved in its
+  config.json, so `--workdir=DIR --resume` alone goes on with the run's settings (a flag given
+  is checked against them as before). A missing or damaged file is the run's checks' to tell."""
+  from squish_tf import files, rundir
+  try:
+    saved = files.read_json(os.path.join(workdir, rundir.CONFIG))
+  except (OSError, ValueError):
+    return
+  for name, value in saved.items() if isinstance(saved, dict) else ():
+    if name in flags.FLAGS and not flags.FLAGS[name].present:
+      try:
+        setattr(flags.FLAGS, name, value)
+      except flags.Error:  # a value no flag takes: left to the configuration check
+        pass
+
+
 def parse_flags(argv: list[str]) -> list[str]:
   """absl's flag parsing, except that a bad flag is one line and exit 2, like every other
   mistake (absl's own parser prints two lines and exits 1)."""

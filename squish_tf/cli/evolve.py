@@ -130,6 +130,8 @@ def main(argv):
   from squish_tf.errors import UserError
   if FLAGS.ray_address and FLAGS.executor != "ray":
     raise UserError("--ray_address is for --executor=ray; add --executor=ray or drop the address")
+  if FLAGS.resume:
+    common.take_saved_flags(FLAGS.workdir)
   cfg = config.EvolveConfig(
       dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, image_size=FLAGS.image_size,
       epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,

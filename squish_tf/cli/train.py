@@ -19,6 +19,8 @@ def define_flags() -> None:
 def main(argv):
   del argv
   from squish_tf import config, rundir  # after flags parse: --help stays fast
+  if FLAGS.resume:
+    common.take_saved_flags(FLAGS.workdir)
   cfg = config.TrainConfig(dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                            image_size=FLAGS.image_size, epochs=FLAGS.epochs,
                            batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
