@@ -519,3 +519,13 @@ def test_an_unknown_version_of_a_tfds_set_is_one_line(tmp_path):
   with pytest.raises(UserError) as e:
     tfds_source.load("mnist:9.9.9", data_dir=str(tmp_path))
   _one_line_error(e, "unknown data set 'mnist:9.9.9'")
+
+
+@pytest.mark.parametrize("name,words", [
+    ("folder:", ["--dataset=folder: names no folder: pass --dataset=folder:PATH"]),
+    ("digits:50", ["--dataset=digits:50: only fashion_mnist and mnist take :N",
+                   "pass --dataset=digits"])])
+def test_a_dataset_name_missing_its_folder_or_with_a_count_it_cannot_take_is_named(name, words):
+  with pytest.raises(UserError) as e:
+    data.load_raw(name)
+  _one_line_error(e, *words)

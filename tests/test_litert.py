@@ -145,6 +145,7 @@ def test_benchmark_side_by_side_at_another_size(tiny, tmp_path):
   assert results[1]["bytes"] < results[0]["bytes"]
   table = bench.format_table(results)
   assert "small.tflite" in table and "64x64" in table
+  assert all(r["path"] in table for r in results)  # as given, not cut to its last folder
   # files timed at their own sizes (image_size=None): the footer names each size
   mixed = bench.format_table([results[0], {**results[1], "image_size": 32}])
   assert mixed.splitlines()[-1].startswith("(32x32 / 64x64 input, ")

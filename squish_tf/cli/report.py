@@ -40,7 +40,8 @@ def main(argv):
   print(out["table"])
   print(f"\nreport: {out['report']}\nplots: {', '.join(out['plots'])}")
   if out["named"]:
-    print(f"released {len(out['named'])} models to {out['release']}/ (see MODELS.md there)")
+    n = len(out["named"])
+    print(f"released {n} model{'s' if n > 1 else ''} to {out['release']}/ (see MODELS.md there)")
   else:
     print(f"released nothing ({out['release']}/ left as it was): no generation after the "
           f"ancestor has finished within --max_drop={FLAGS.max_drop} of its validation top-1")

@@ -16,10 +16,14 @@ from __future__ import annotations
 import tensorflow as tf
 
 from squish_tf.data import base, preprocess
+from squish_tf.errors import UserError
 
 
 def load_raw(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawSplits:
   """The named source's uint8 splits; unknown names are a UserError from the TFDS source."""
+  if name.split(":")[0] in ("digits", "imagenet10") and ":" in name:
+    raise UserError(f"--dataset={name}: only fashion_mnist and mnist take :N (training images "
+                    f"per class); pass --dataset={name.split(':')[0]}")
   if name == "digits":
     from squish_tf.data import digits
     return digits.load(seed)

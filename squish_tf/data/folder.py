@@ -41,6 +41,9 @@ def load(path: str, seed: int = 0) -> base.RawSplits:
 
 def list_images(path: str):
   """(files, labels, class_names) of a class-per-sub-folder tree; UserError for a bad layout."""
+  if not path:
+    raise UserError(f"--dataset=folder: names no folder: pass --dataset=folder:PATH with a "
+                    f"folder laid out as {_LAYOUT}")
   if not os.path.exists(path):
     raise UserError(f"data folder {path} does not exist: pass --dataset=folder:PATH with an "
                     f"existing folder laid out as {_LAYOUT}")

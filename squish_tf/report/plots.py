@@ -34,8 +34,10 @@ def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) 
   plt.close(fig)
 
   fig, ax = plt.subplots(figsize=(7, 5))
-  ax.scatter([r["tflite_bytes"] / 1e6 for r in records], [r["top1_tflite"] for r in records],
-             c=gens, cmap="viridis", label="generations")
+  points = ax.scatter([r["tflite_bytes"] / 1e6 for r in records],
+                      [r["top1_tflite"] for r in records], c=gens, cmap="viridis",
+                      label="generations")
+  fig.colorbar(points, ax=ax, label="generation")
   by_gen = {r["generation"]: r for r in records}
   for i, n in enumerate(named):
     r = by_gen[n["generation"]]
