@@ -363,6 +363,9 @@ def test_int8_export_of_a_generation_per_channel_and_per_tensor(run_dir, tmp_pat
     assert result["generation"] == 1 and figures["images"] == 256
     assert figures["agreement"] >= 0.95 and abs(figures["top1_int8"] - figures["top1_float"]) < 0.03
     assert path.stat().st_size == figures["bytes"] and figures["io"]["input"]["dtype"] == "int8"
+    # what an app needs besides the file, as the release and ONNX exports give it
+    beside = json.load(open(f"{path}.json"))
+    assert beside["preprocess"]["image_size"] == 32 and len(beside["class_names"]) == 10
   assert tensor["int8"]["bytes"] < channel["int8"]["bytes"]
 
 

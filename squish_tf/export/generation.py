@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from squish_tf import data, files
+from squish_tf.data import preprocess
 from squish_tf.errors import UserError
 from squish_tf.export import int8, qat, saved_model, tensorrt_build
 from squish_tf.rundir import RunDir
@@ -122,8 +123,10 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
     _tftrt(net, images, out, precision, batch_sizes)
   elif fmt == "tflite_int8":
     representative = data.as_numpy(splits.train, limit=int8.REPRESENTATIVE_IMAGES)[0]
-    result["int8"] = int8.export_int8(net, representative, images, labels, out, io_dtype,
-                                          granularity=int8_granularity)
+    result["int8"] = int8.export_int8(
+        net, representative, images, labels, out, io_dtype, granularity=int8_granularity,
+        about={"preprocess": preprocess.contract(cfg["image_size"]),
+               "class_names": list(splits.class_names)})
   elif fmt == "tflite_qat":
     with np.load(run.gen_file(gen, "masks.npz")) as saved:
       masks = {k: saved[k] for k in saved.files}

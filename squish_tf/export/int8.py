@@ -109,16 +109,18 @@ def write_verified(tflite_bytes: bytes, figures: dict, path: str,
 
 def export_int8(model, representative_images: np.ndarray, images: np.ndarray,
                 labels: np.ndarray, path: str, io_dtype: str = "int8",
-                min_agreement: float = MIN_AGREEMENT, granularity: str = "per_channel") -> dict:
+                min_agreement: float = MIN_AGREEMENT, granularity: str = "per_channel",
+                about: dict | None = None) -> dict:
   """Converts to int8, verifies on (images, labels) from validation, then writes `path`.
 
   Returns the figures also written to `path.json`: agreement, top1_float, top1_int8,
-  bytes, the I/O dtype and quantization parameters.
+  bytes, the I/O dtype and quantization parameters, and `about` (what an app needs besides
+  the file: the preprocessing contract, the class names).
   """
   data = convert_int8(model, representative_images, io_dtype, granularity)
   figures = verify_int8(data, model, images, labels)
-  return write_verified(data, {**figures, "io_dtype": io_dtype, "granularity": granularity},
-                        path, min_agreement)
+  return write_verified(data, {**figures, "io_dtype": io_dtype, "granularity": granularity,
+                               **(about or {})}, path, min_agreement)
 
 
 def export_int8_or_refusal(model, representative_images: np.ndarray, images: np.ndarray,
