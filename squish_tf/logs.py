@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -45,28 +46,37 @@ def as_in_parent(verbosity: int) -> None:
   quiet_libraries()
 
 
-def start_tensorflow_quietly() -> None:
-  """Imports TensorFlow and finds its devices with the process's stderr muted.
-
-  TensorFlow's C++ start-up lines (CUDA stubs, cuInit on a machine without a GPU) are
-  written before any logging setting applies; muting file descriptor 2 is the only way to
-  keep them from burying a one-line error. A failing import replays what was muted.
-  Set TF_CPP_MIN_LOG_LEVEL=0 (or 1) to see them.
-  """
-  if os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3") or "tensorflow" in sys.modules:
+@contextlib.contextmanager
+def muted_stderr():
+  """The process's file descriptor 2 muted for the block: TensorFlow's C++ lines (CUDA stubs
+  at start-up, the int8 calibrator's "fully_quantize: 0, ...") are written where no logging
+  setting reaches. A block that fails replays what was muted. Set TF_CPP_MIN_LOG_LEVEL=0 (or
+  1) to see them."""
+  if os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3"):
+    yield
     return
   sys.stderr.flush()
   saved = os.dup(2)
   with tempfile.TemporaryFile() as captured:
     os.dup2(captured.fileno(), 2)
     try:
-      import tensorflow as tf
-      tf.config.list_physical_devices()
-    except BaseException:
+      yield
+    except Exception:  # not after Ctrl-C: the run's one line says it all
       os.dup2(saved, 2)
       captured.seek(0)
       sys.stderr.write(captured.read().decode(errors="replace"))
       raise
     finally:
+      sys.stderr.flush()
       os.dup2(saved, 2)
       os.close(saved)
+
+
+def start_tensorflow_quietly() -> None:
+  """Imports TensorFlow and finds its devices with its start-up lines muted, which would
+  otherwise bury a one-line error."""
+  if "tensorflow" in sys.modules:
+    return
+  with muted_stderr():
+    import tensorflow as tf
+    tf.config.list_physical_devices()
