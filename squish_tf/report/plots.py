@@ -46,8 +46,9 @@ def plot(records: list[dict], named: list[dict], out_dir: str, bench_size: int) 
                 textcoords="offset points", xytext=(5, 5 + 11 * i), fontsize=8,
                 arrowprops={"arrowstyle": "-", "linewidth": 0.5, "color": "grey"})
   ax.margins(y=0.05 + 0.04 * len(named))  # room above the top point for its label
+  # to the left: the ancestor is the largest point, at the right edge
   ax.annotate("ancestor", (records[0]["tflite_bytes"] / 1e6, records[0]["top1_tflite"]),
-              textcoords="offset points", xytext=(5, -12), fontsize=8)
+              textcoords="offset points", xytext=(-5, -12), fontsize=8, ha="right")
   ax.set_xlabel(".tflite size (MB, float32)")
   ax.set_ylabel("test top-1 (LiteRT)")
   ax.set_title("top-1 against size")
