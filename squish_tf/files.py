@@ -35,19 +35,31 @@ def _umask() -> int:
   return umask
 
 
-def _temp_prefix(kind: str) -> str:
-  """".tmp-PID@HOST-" (or ".old-"): whose write a file beside its target is, so that one a
-  killed process left can be told from one that another process is writing now."""
-  return f".{kind}-{os.getpid()}@{socket.gethostname()}-"
+def _writer() -> str:
+  """This process's host and PID namespace: where its PID means this process. (A container
+  may share a host's name and folders but not its PIDs.)"""
+  try:
+    namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+  except OSError:  # not Linux
+    namespace = ""
+  return f"{socket.gethostname()}~{namespace}"
 
 
-_LEFTOVER = re.compile(r"\.(?:tmp|old)-(\d+)@")
+def _temp_prefix(kind: str, target: str = "") -> str:
+  """".tmp-PID@WRITER+" (or ".old-", the replaced copy of `target`): whose write a file beside
+  its target is, so that one a killed process left can be told from one that another process
+  is writing now. "+" ends the writer: no host name holds one."""
+  return f".{kind}-{os.getpid()}@{_writer()}+{target + '-' if target else ''}"
+
+
+# kind, pid, writer, then for .old- the replaced target's name and mkdtemp's letters (no "-")
+_LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)@([^+/]*)\+(?:(.+)-[^-]*)?")
 
 
 def _alive(pid: int) -> bool:
   try:
     os.kill(pid, 0)
-  except ProcessLookupError:
+  except (ProcessLookupError, OverflowError):
     return False
   except PermissionError:  # another user's process
     return True
@@ -55,24 +67,33 @@ def _alive(pid: int) -> bool:
 
 
 def remove_leftovers(directory: str, depth: int = 2) -> list[str]:
-  """Removes the temporary files and directories that writers killed mid-write (on this
-  host) left in `directory` and its subdirectories, `depth` levels down; returns their paths.
-  A write of a process still running is left alone, as is anything written on another host
-  (its process cannot be looked up from here)."""
-  removed, host = [], socket.gethostname()
-  for entry in os.scandir(directory):
+  """Clears what writers of this host (and PID namespace) killed mid-write left in
+  `directory` and its subdirectories, `depth` levels down; returns the paths. A temporary
+  file or directory is removed. A replaced directory (".old-") is put back if its target is
+  missing (killed between the two renames of `atomic_dir`: it is the only copy), else
+  removed. The writes of processes still running, or of other hosts, are left alone."""
+  cleared, writer = [], _writer()
+  try:
+    entries = list(os.scandir(directory))
+  except OSError:  # a folder this user cannot read holds nothing of ours
+    return cleared
+  for entry in entries:
     match = _LEFTOVER.match(entry.name)
-    if (match and entry.name.startswith(f"{match.group(0)}{host}-")
-        and not _alive(int(match.group(1)))):
-      if entry.is_dir(follow_symlinks=False):
+    if match and match.group(3) == writer and not _alive(int(match.group(2))):
+      target = os.path.join(directory, match.group(4) or "")
+      if match.group(1) == "old" and match.group(4) and not os.path.lexists(target):
+        os.replace(entry.path, target)
+        logging.warning("put %s back, from %s (a write killed while replacing it)", target,
+                        entry.name)
+      elif entry.is_dir(follow_symlinks=False):
         shutil.rmtree(entry.path, ignore_errors=True)
       else:
         with contextlib.suppress(FileNotFoundError):  # another process removed it first
           os.remove(entry.path)
-      removed.append(entry.path)
+      cleared.append(entry.path)
     elif depth > 1 and entry.is_dir(follow_symlinks=False):
-      removed += remove_leftovers(entry.path, depth - 1)
-  return removed
+      cleared += remove_leftovers(entry.path, depth - 1)
+  return cleared
 
 
 @contextlib.contextmanager
@@ -135,17 +156,23 @@ def atomic_dir(path: str, holds: str, flag: str):
   path = os.path.abspath(path)  # "." cannot be renamed; its absolute path can
   parent = os.path.dirname(path)
   os.makedirs(parent, exist_ok=True)
+  name = os.path.basename(path)
   remove_leftovers(parent, depth=1)
-  tmp = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("tmp") + os.path.basename(path) + "-")
+  tmp = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("tmp", name))
   os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a deliverable from other users
   try:
     yield tmp
     old = None
-    if os.path.lexists(path):  # os.replace cannot overwrite a non-empty directory
-      old = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("old"))
-      os.rmdir(old)
-      os.replace(path, old)
-    os.replace(tmp, path)
+    try:
+      if os.path.lexists(path):  # os.replace cannot overwrite a non-empty directory
+        old = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("old", name))
+        os.rmdir(old)
+        os.replace(path, old)
+      os.replace(tmp, path)
+    except BaseException:  # Ctrl-C between the renames: the earlier one goes back
+      if old is not None and os.path.lexists(old) and not os.path.lexists(path):
+        os.replace(old, path)
+      raise
     if old is not None:
       shutil.rmtree(old) if os.path.isdir(old) else os.remove(old)
   finally:
@@ -249,7 +276,7 @@ def hold(path: str, what: str, refuse=lambda: None) -> None:
     release(path)
     raise
   for leftover in remove_leftovers(path):
-    logging.info("removed %s, which a killed write left", leftover)
+    logging.info("cleared %s, which a killed write left", leftover)
   with contextlib.suppress(OSError):  # a read-only lock file cannot name its holder
     os.ftruncate(fd, 0)
     os.write(fd, f"{what} (pid {os.getpid()})\n".encode())

@@ -101,11 +101,18 @@ def test_what_killed_writes_left_is_removed_when_the_directory_is_next_taken(tmp
   run = tmp_path / "run"
   (run / "gen_001").mkdir(parents=True)
   _killed_writes(tmp_path, run / "gen_001", run / "gen_001" / "release")
-  left = sorted(p.name.split("-")[0] for p in (run / "gen_001").iterdir())
-  assert left == [".tmp", ".tmp"], left  # the file and the directory, both named by the pid
+  left = [p.name for p in (run / "gen_001").iterdir()]
+  # the file and the directory, both named by their writer: pid, host, PID namespace
+  dead, writer = left[0].split("-", 1)[1].split("+")[0].split("@")
+  assert len(left) == 2 and all(n.startswith(f".tmp-{dead}@{writer}+") for n in left), left
   host = socket.gethostname()
-  kept = [run / f".tmp-{os.getpid()}@{host}-abc.json",  # this process: a write under way
-          run / f".tmp-1@other{host}-abc.json",  # another host's (pid 1 is alive anyway)
+  namespace = writer.split("~")[1]
+  kept = [run / (files._temp_prefix("tmp") + "abc.json"),  # this process: a write under way
+          # the dead pid, written elsewhere: on a host whose name starts like this one's, in
+          # another PID namespace (a container sharing the folder), on an unknown host
+          run / f".tmp-{dead}@{host}-2~{namespace}+abc.json",
+          run / f".tmp-{dead}@{host}~{namespace}9+abc.json",
+          run / f".tmp-{dead}@+abc.json",
           run / ".tmp-abc.json",  # an older squish_tf's name: whose it is cannot be told
           run / "notes.txt"]
   for path in kept:
@@ -126,3 +133,32 @@ def test_a_release_replaced_after_a_killed_write_leaves_nothing_beside_it(tmp_pa
     (tmp_path / d / "models.json").write_text("{}")
   # the killed file write (model.tflite's) is removed too: it has its writer's name
   assert os.listdir(tmp_path) == ["release"]
+
+
+def test_a_release_whose_replacement_was_killed_between_its_renames_is_put_back(
+    tmp_path, monkeypatch):
+  release = tmp_path / "release"
+  with files.atomic_dir(str(release), "models.json", "--publish_dir") as d:
+    (tmp_path / d / "models.json").write_text("first")
+  renames = []
+
+  def interrupted(src, dst):  # Ctrl-C once the old release is moved aside
+    renames.append(src)
+    if len(renames) == 2:
+      raise KeyboardInterrupt
+    os.rename(src, dst)
+  monkeypatch.setattr(files.os, "replace", interrupted)
+  with pytest.raises(KeyboardInterrupt):
+    with files.atomic_dir(str(release), "models.json", "--publish_dir") as d:
+      (tmp_path / d / "models.json").write_text("second")
+  monkeypatch.undo()
+  assert os.listdir(tmp_path) == ["release"] and (release / "models.json").read_text() == "first"
+  # killed (SIGKILL) there instead: the only copy is the .old- one, and it is put back
+  ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                         capture_output=True, text=True, timeout=60)
+  prefix = files._temp_prefix("old", "release")
+  os.rename(release, tmp_path / (prefix.replace(f"-{os.getpid()}@", f"-{ended.stdout.strip()}@")
+                                 + "k3j_a9"))
+  assert files.remove_leftovers(str(tmp_path), depth=1)
+  assert sorted(os.listdir(tmp_path)) == ["release"]
+  assert (release / "models.json").read_text() == "first"
