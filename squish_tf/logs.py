@@ -48,33 +48,35 @@ def as_in_parent(verbosity: int) -> None:
 
 @contextlib.contextmanager
 def muted_stderr():
-  """The process's file descriptor 2 muted for the block: TensorFlow's C++ lines (CUDA stubs
-  at start-up, the int8 calibrator's "fully_quantize: 0, ...") are written where no logging
-  setting reaches. A block that fails replays what was muted. Set TF_CPP_MIN_LOG_LEVEL=0 (or
-  1) to see them."""
+  """The process's file descriptor 2 muted for the block, for TensorFlow's C++ start-up lines
+  (CUDA stubs, cuInit on a machine without a GPU): they are written before any logging
+  setting applies, and would bury a one-line error. A block that fails replays what was
+  muted. Only for a short block with no other thread at work: every thread's stderr, and a
+  child process started meanwhile, would be muted too. Set TF_CPP_MIN_LOG_LEVEL=0 (or 1) to
+  see the lines."""
   if os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3"):
     yield
     return
   sys.stderr.flush()
   saved = os.dup(2)
-  with tempfile.TemporaryFile() as captured:
-    os.dup2(captured.fileno(), 2)
-    try:
-      yield
-    except Exception:  # not after Ctrl-C: the run's one line says it all
-      os.dup2(saved, 2)
-      captured.seek(0)
-      sys.stderr.write(captured.read().decode(errors="replace"))
-      raise
-    finally:
-      sys.stderr.flush()
-      os.dup2(saved, 2)
-      os.close(saved)
+  try:
+    with tempfile.TemporaryFile() as captured:
+      try:
+        os.dup2(captured.fileno(), 2)
+        yield
+      except Exception:  # not after Ctrl-C: the run's one line says it all
+        os.dup2(saved, 2)
+        captured.seek(0)
+        sys.stderr.write(captured.read().decode(errors="replace"))
+        raise
+      finally:
+        os.dup2(saved, 2)  # first: a second Ctrl-C here must not leave stderr muted
+  finally:
+    os.close(saved)
 
 
 def start_tensorflow_quietly() -> None:
-  """Imports TensorFlow and finds its devices with its start-up lines muted, which would
-  otherwise bury a one-line error."""
+  """Imports TensorFlow and finds its devices with its start-up lines muted."""
   if "tensorflow" in sys.modules:
     return
   with muted_stderr():

@@ -9,7 +9,7 @@ import io
 import numpy as np
 import tensorflow as tf
 
-from squish_tf import errors, logs
+from squish_tf import errors
 from squish_tf.export import runtime, verify
 from squish_tf.net import model as model_lib
 
@@ -50,9 +50,10 @@ def to_tflite(model, fold: bool = True) -> bytes:
 
 def quiet_convert(converter) -> bytes:
   """converter.convert(), without what it prints to stdout (Keras's SavedModel export, which
-  `converter` falls back on, dumps the signature there) or its C++ code to stderr. A Ctrl-C during a conversion can
-  land in one of TensorFlow's finalizers, which swallow it: `errors.check_signals` raises it."""
-  with contextlib.redirect_stdout(io.StringIO()), logs.muted_stderr():
+  `converter` falls back on, dumps the signature there). A Ctrl-C during a conversion can
+  land in one of TensorFlow's finalizers, which swallow it: `errors.check_signals` raises
+  it."""
+  with contextlib.redirect_stdout(io.StringIO()):
     blob = converter.convert()
   errors.check_signals()
   return blob
