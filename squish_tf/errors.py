@@ -47,8 +47,9 @@ def signals_handled():
   `check_signals`; the earlier handlers come back on exit, with nothing remembered."""
   global _received
   before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-  for s in before:
-    signal.signal(s, _raise)
+  for s, handler in before.items():
+    if handler is not signal.SIG_IGN:  # `cmd &` in a script, nohup: the caller's choice
+      signal.signal(s, _raise)
   hook = sys.unraisablehook
 
   def unraisable(info):

@@ -3,6 +3,7 @@ conversions, epochs and generations end by raising them again."""
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -30,13 +31,24 @@ def _swallowed(signum):
 @pytest.mark.parametrize("signum,raised", [(signal.SIGINT, KeyboardInterrupt),
                                            (signal.SIGTERM, errors.Terminated)])
 def test_a_signal_swallowed_by_a_finalizer_is_raised_again_by_check(signum, raised):
-  before = signal.getsignal(signum)
+  before, hook = signal.getsignal(signum), sys.unraisablehook
   with errors.signals_handled():
     _swallowed(signum)  # nothing raised here: Python ignores exceptions in __del__
     with pytest.raises(raised):
       errors.check_signals()
-  assert signal.getsignal(signum) is before
+  assert signal.getsignal(signum) is before and sys.unraisablehook is hook
   errors.check_signals()  # nothing remembered once the entry point has handled it
+
+
+def test_a_signal_the_caller_ignores_stays_ignored():
+  """`cmd &` in a script, or nohup: Ctrl-C to the terminal is not meant for the run."""
+  before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+  try:
+    with errors.signals_handled():
+      assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+      assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+  finally:
+    signal.signal(signal.SIGINT, before)
 
 
 def test_conversion_and_training_end_on_a_swallowed_ctrl_c():
