@@ -171,14 +171,6 @@ class EvolveConfig(TrainConfig):
     if self.int8_granularity not in INT8_GRANULARITIES:
       raise UserError(f"--int8_granularity must be one of {', '.join(INT8_GRANULARITIES)}, "
                        f"got {self.int8_granularity!r}")
-    # a flag that would change nothing is a mistake to tell, not a run to start
-    if (self.int8_granularity != "per_channel" and not self.int8
-        and self.objective != "int8_size"):
-      raise UserError(f"--int8_granularity={self.int8_granularity} sets the int8 files' weight "
-                      f"scales: add --int8 (or --objective=int8_size), or drop it")
-    if self.objective != "params" and self.selection != "tradeoff":
-      raise UserError(f"--objective={self.objective} is what --selection=tradeoff weighs against "
-                      f"accuracy: add --selection=tradeoff, or drop --objective")
     if self.strategy not in ("default", "mirrored"):
       raise UserError(f"--strategy must be default or mirrored, got {self.strategy!r}")
     for name in ("recovery_epochs", "polish_epochs", "stall_generations"):

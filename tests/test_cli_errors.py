@@ -99,6 +99,9 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     # run directories are opened before it too
     ("evolve", ["--resume"], "no run to resume", None),
     ("train", [], "already holds a finished training run", {"summary.json": "{}"}),
+    # --resume takes the saved flags; ones no flag takes are the configuration check's to tell
+    ("train", ["--resume"], "different configuration: epochs='x' (now 30), image_size=16 (now "
+                            "64)", {"config.json": '{"epochs": "x", "image_size": 16}', ".lock": ""}),
     ("report", [], "no finished generation", {"config.json": "{}"}),
     ("report", [], "is not a squish-evolve run (no config.json, no gen_*)", {"MODELS.md": ""}),
     ("report", [], "holds a squish-train run, not a squish-evolve run", {"summary.json": "{}"}),
@@ -110,6 +113,10 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
                                                  "with pip install 'squish_tf[onnx]'", None),
     # with Ray hidden, before the run directory is created
     ("evolve", ["--executor=ray"], "needs Ray", None),
+    # a flag that would change nothing (a run's saved config.json may still hold one)
+    ("evolve", ["--int8_granularity=per_tensor"], "--int8_granularity=per_tensor sets the int8 "
+                                                  "files' weight scales: add --int8", None),
+    ("evolve", ["--objective=macs"], "--objective=macs is what --selection=tradeoff weighs", None),
     # a flag missing its dashes would otherwise be ignored
     ("train", ["epochs=1"], "unexpected argument 'epochs=1'", {}),
     # absl's own refusals, in the same one line

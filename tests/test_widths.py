@@ -154,20 +154,6 @@ def test_int8_target_needs_int8_files_and_ends_the_run_at_its_size():
   assert target_reached({**record, "tflite_int8_bytes": None}, cfg) is None  # int8 refused
 
 
-def test_flags_that_would_change_nothing_are_refused():
-  """Without --int8 there are no int8 files to scale, and without tradeoff selection nothing
-  weighs the objective: the run started anyway, as if the flag had not been given."""
-  with pytest.raises(ValueError, match=r"--int8_granularity=per_tensor sets the int8 files' "
-                                       r"weight scales: add --int8 \(or --objective=int8_size\)"):
-    config.EvolveConfig(int8_granularity="per_tensor")
-  for objective in ("macs", "latency", "int8_size"):
-    with pytest.raises(ValueError, match=rf"--objective={objective} is what --selection=tradeoff "
-                                         rf"weighs against accuracy: add --selection=tradeoff"):
-      config.EvolveConfig(objective=objective)
-  config.EvolveConfig(int8=True, int8_granularity="per_tensor")  # each with what it needs
-  config.EvolveConfig(selection="tradeoff", objective="int8_size", int8_granularity="per_tensor")
-
-
 def test_int8_size_objective_is_the_bytes_of_the_offsprings_int8_file():
   from squish_tf.evolve import loop
   from squish_tf.export import int8

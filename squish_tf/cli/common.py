@@ -73,11 +73,14 @@ def take_saved_flags(workdir: str) -> None:
   except (OSError, ValueError):
     return
   for name, value in saved.items() if isinstance(saved, dict) else ():
-    if name in flags.FLAGS and not flags.FLAGS[name].present:
-      try:
-        setattr(flags.FLAGS, name, value)
-      except flags.Error:  # a value no flag takes: left to the configuration check
-        pass
+    flag = flags.FLAGS[name] if name in flags.FLAGS else None
+    if flag is None or flag.present:
+      continue
+    default = flag.value
+    try:  # parsed as a command line's value would be (setattr alone checks no type)
+      setattr(flags.FLAGS, name, value if value is None else flag.parser.parse(value))
+    except (flags.Error, TypeError, ValueError):  # left to the configuration check to tell
+      flag.value = default
 
 
 def parse_flags(argv: list[str]) -> list[str]:

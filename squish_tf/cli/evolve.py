@@ -153,6 +153,15 @@ def main(argv):
       distill=FLAGS.distill,
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels, bench_seconds=FLAGS.bench_seconds)
+  # A flag given that would change nothing is a mistake to tell, not a run to start. Only a
+  # flag given here: a saved config.json (--resume) may hold one from before this check.
+  if (FLAGS["int8_granularity"].present and not cfg.int8
+      and cfg.objective != "int8_size"):
+    raise UserError(f"--int8_granularity={cfg.int8_granularity} sets the int8 files' weight "
+                    f"scales: add --int8 (or --objective=int8_size), or drop it")
+  if FLAGS["objective"].present and cfg.selection != "tradeoff":
+    raise UserError(f"--objective={cfg.objective} is what --selection=tradeoff weighs against "
+                    f"accuracy: add --selection=tradeoff, or drop --objective")
   from squish_tf.evolve import executors, opening
   executors.check_available(FLAGS.executor)
   opening.start(cfg, FLAGS.workdir, FLAGS.resume)  # its mistakes told before TensorFlow starts
