@@ -264,6 +264,9 @@ class RunDir:
   def _holds_training_run(self) -> bool:
     return any(os.path.lexists(self.file(n)) for n in (SUMMARY, "model.keras", CHECKPOINTS))
 
+  def _holds_a_run(self) -> bool:
+    return bool(self.generation_dirs()) or os.path.exists(self.file(CONFIG))
+
   def require_run(self) -> None:
     """What a reader of a run (squish-report, squish-export) checks first, before TensorFlow
     starts: that --workdir is a squish-evolve run directory."""
@@ -273,7 +276,7 @@ class RunDir:
     if self._holds_training_run():
       raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run (time "
                       f"its model.tflite with squish-bench); pass a squish-evolve run directory")
-    if not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):
+    if not self._holds_a_run():
       raise UserError(f"{self.path} is not a squish-evolve run (no {CONFIG}, no gen_*); pass "
                       f"the --workdir squish-evolve wrote")
 
@@ -282,7 +285,7 @@ class RunDir:
     if self._holds_training_run():
       raise UserError(f"{self.path} holds a squish-train run, not a squish-evolve run; choose "
                       f"another --workdir")
-    if resume and not self.generation_dirs() and not os.path.exists(self.file(CONFIG)):
+    if resume and not self._holds_a_run():
       raise UserError(f"--resume: {self.path} holds no run to resume (no {CONFIG}); "
                       f"drop --resume to start one")
     if not self.generation_dirs():  # generations without config.json are told under the lock
@@ -356,8 +359,8 @@ def check_training_dir(workdir: str, overwrite: bool, resume: bool = False,
   """Refuses a squish-train --workdir holding another run's results, unless told to overwrite
   them, and a --resume with nothing to resume, a damaged record, or another `config`
   (`defaults` fill keys an older squish_tf did not write); deletes nothing of the run's, only
-  what killed writes left (squish-train calls it before TensorFlow starts, which may fail). A directory it accepts stays locked for this
-  process (`files.hold`) until `files.release`."""
+  what killed writes left (squish-train calls it before TensorFlow starts, which may fail). A
+  directory it accepts stays locked for this process (`files.hold`) until `files.release`."""
   if resume and overwrite:
     raise UserError("--resume continues a run and --overwrite replaces it; pass one of them")
   if resume and not os.path.lexists(workdir):
@@ -397,8 +400,8 @@ def _refuse_other_files(workdir: str, marks: tuple[str, ...], tool: str) -> None
   """A directory holding files but none of a run's `marks` is someone else's (a release, a
   project, a home directory): a run there would mix its files with theirs, and a later
   --overwrite or --publish_dir there could delete them."""
-  names = sorted(os.listdir(workdir))
-  if names and not set(marks) & set(names):
+  names = sorted(n for n in os.listdir(workdir) if not n.startswith("."))  # .DS_Store, .git*
+  if names and not set(marks) & set(os.listdir(workdir)):
     shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     raise UserError(f"{workdir} holds other files ({shown}) and no {tool} run; name a new or "
                     f"empty --workdir")

@@ -149,10 +149,16 @@ def test_a_report_never_deletes_what_is_not_a_release_nor_releases_nothing_over_
     reference_run, tmp_path, monkeypatch):
   workdir = _copy(reference_run, tmp_path)
   before = sorted(os.listdir(workdir))
+  with pytest.raises(UserError, match=r"--publish_dir=.*run is a run directory \(.lock\), and "
+                                      r"it would be replaced whole"):
+    run_report.write_report(workdir, publish_dir=workdir, max_drop=1.0,
+                            out_dir=str(tmp_path / "out"), latency_seconds=0.1)
+  os.remove(os.path.join(workdir, ".lock"))  # as an older squish_tf left its runs
   with pytest.raises(UserError, match=r"--publish_dir=.*run holds other files \(no "
                                       r"models.json\), and it would be replaced whole"):
     run_report.write_report(workdir, publish_dir=workdir, max_drop=1.0,
                             out_dir=str(tmp_path / "out"), latency_seconds=0.1)
+  before.remove(".lock")
   assert sorted(os.listdir(workdir)) == before  # the run is whole
   RunDir(workdir).records_to_report()
   release = tmp_path / "tflite"

@@ -116,14 +116,12 @@ def stratified_split(labels: np.ndarray, seed: int, validation_fraction: float,
 def load(name: str, data_dir: str | None = None, seed: int = 0) -> base.RawSplits:
   """The data set `name` (`fashion_mnist[:N]` or `mnist[:N]`) from IDX files, else TFDS."""
   base_name, per_class = parse_name(name)
-  if data_dir and not os.path.isdir(data_dir):  # a typo would else read another copy unsaid
-    raise UserError(f"--data_dir={data_dir} does not exist; pass the folder holding "
-                    f"{base_name}'s four IDX files, or drop --data_dir")
   directory = find_files(base_name, data_dir)
-  if directory is None:
+  if directory is None:  # TFDS, which may download into a --data_dir that is not there yet
     return _from_tfds(base_name, data_dir, seed, per_class)
-  if data_dir and directory == DEBIAN_DIRS.get(base_name):
-    logging.warning("--data_dir=%s holds no %s IDX files; reading them from %s", data_dir,
+  if data_dir and directory == DEBIAN_DIRS.get(base_name):  # a typo must not pass unsaid
+    what = "holds no" if os.path.isdir(data_dir) else "does not exist, so it holds no"
+    logging.warning("--data_dir=%s %s %s IDX files; reading them from %s", data_dir, what,
                     base_name, directory)
   train_x, train_y = read_split(directory, "train")
   test_x, test_y = read_split(directory, "test")
