@@ -381,6 +381,8 @@ def test_qat_export_of_a_generation_keeps_its_dead_synapses_dead(run_dir, tmp_pa
                                                                for m in stored.values()))
   assert q["masked_nonzero_after_qat"] == 0
   assert out.stat().st_size == q["bytes"] and q["top1_qat_int8"] > 0.8
+  beside = json.load(open(f"{out}.json"))
+  assert beside["preprocess"]["image_size"] == IMAGE_SIZE and len(beside["class_names"]) == 10
 
 
 def test_an_out_that_would_fail_late_or_overwrite_is_refused_before_any_work(tmp_path):

@@ -114,6 +114,9 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
   splits = data.load(cfg["dataset"], cfg["image_size"], cfg.get("data_dir"), cfg.get("seed", 0))
   images, labels = data.as_numpy(splits.validation, limit=verify_images)
   result = {"generation": gen, "format": fmt, "out": out, "precision": precision}
+  # what an app needs besides an int8 file, as the release and the ONNX export give it
+  about = {"preprocess": preprocess.contract(cfg["image_size"]),
+           "class_names": list(splits.class_names)}
   if fmt == "saved_model":
     result["parity"] = saved_model.export_verified(net, images, out)
   elif fmt == "onnx":
@@ -123,10 +126,8 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
     _tftrt(net, images, out, precision, batch_sizes)
   elif fmt == "tflite_int8":
     representative = data.as_numpy(splits.train, limit=int8.REPRESENTATIVE_IMAGES)[0]
-    result["int8"] = int8.export_int8(
-        net, representative, images, labels, out, io_dtype, granularity=int8_granularity,
-        about={"preprocess": preprocess.contract(cfg["image_size"]),
-               "class_names": list(splits.class_names)})
+    result["int8"] = int8.export_int8(net, representative, images, labels, out, io_dtype,
+                                      granularity=int8_granularity, about=about)
   elif fmt == "tflite_qat":
     with np.load(run.gen_file(gen, "masks.npz")) as saved:
       masks = {k: saved[k] for k in saved.files}
@@ -135,7 +136,7 @@ def export(workdir: str, fmt: str, out: str, generation: int | None = None,
         dataset={"name": cfg["dataset"], "seed": cfg.get("seed", 0),
                  "data_dir": cfg.get("data_dir"), "val_limit": verify_images},
         epochs=qat_epochs, learning_rate=qat_learning_rate, io_dtype=io_dtype,
-        seed=cfg.get("seed", 0))
+        seed=cfg.get("seed", 0), about=about)
   else:
     result.update(_tensorrt(net, images, labels, splits.class_names, out, precision, batch_sizes))
   return result

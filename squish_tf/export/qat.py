@@ -80,7 +80,7 @@ def run_qat(model, out_path: str, train_images=None, train_labels=None, val_imag
             io_dtype: str = "int8", prune_preserve: bool | None = None,
             representative_images: int = quantize.REPRESENTATIVE_IMAGES,
             min_agreement: float = quantize.MIN_AGREEMENT, seed: int = 0,
-            timeout: float | None = None) -> dict:
+            timeout: float | None = None, about: dict | None = None) -> dict:
   """Fine-tunes `model` with tfmot QAT in a legacy-Keras process; writes an int8 .tflite.
 
   Args:
@@ -96,6 +96,7 @@ def run_qat(model, out_path: str, train_images=None, train_labels=None, val_imag
     representative_images: first training images used to calibrate int8 conversions.
     min_agreement: the int8 file is written only if its top-1 agrees with the QAT
       Keras model on this fraction of the validation images.
+    about: JSON fields written beside the figures (the preprocessing contract, class names).
 
   Returns the figures written beside the file: top1_float_start and top1_ptq_int8 (the
   model before QAT, and its post-training int8 conversion), top1_qat_keras and
@@ -128,7 +129,7 @@ def run_qat(model, out_path: str, train_images=None, train_labels=None, val_imag
              "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
              "io_dtype": io_dtype, "prune_preserve": bool(prune_preserve),
              "representative_images": representative_images, "min_agreement": min_agreement,
-             "seed": seed, "dataset": dataset}
+             "seed": seed, "dataset": dataset, "about": about or {}}
   with tempfile.TemporaryDirectory(prefix="squish-qat-") as tmp:
     worker.write_inputs(tmp, request, weights, masks,
                         {**arrays, "check_images": check,

@@ -164,7 +164,7 @@ def _qat(request: dict, net, masks: dict | None, arrays: dict) -> dict:
   # verify_int8 compares with the model it is given: here the QAT model, whose fake-quant
   # forward pass is what the int8 file should reproduce.
   figures.update(top1_qat_keras=checked.pop("top1_float"), top1_qat_int8=checked.pop("top1_int8"),
-                 **checked)
+                 **checked, **request.get("about", {}))
   return quantize.write_verified(data, figures, request["out_path"], request["min_agreement"])
 
 
