@@ -167,6 +167,21 @@ def test_bench_mistakes_are_told_before_tensorflow_starts(args, word):
   assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
 
 
+def test_a_plain_saved_model_is_not_taken_for_a_tftrt_one(tmp_path):
+  """It was refused, after TensorFlow's start, as if this TensorFlow lacked TensorRT."""
+  plain, tftrt = tmp_path / "plain", tmp_path / "tftrt"
+  for directory, graph in ((plain, b"Conv2D Relu"), (tftrt, b"Conv2D TRTEngineOp")):
+    directory.mkdir()
+    (directory / "saved_model.pb").write_bytes(graph)
+  proc = subprocess.run([sys.executable, "-c", PROBE, "squish_tf.cli.bench", str(plain)],
+                        capture_output=True, text=True, timeout=120)
+  assert_one_line_error(proc, f"{plain} is a SavedModel without TF-TRT engines")
+  assert proc.stdout.strip() == "tensorflow imported: False", proc.stdout
+  proc = subprocess.run([sys.executable, "-c", PROBE, "squish_tf.cli.bench", str(tftrt)],
+                        capture_output=True, text=True, timeout=120)
+  assert "without TF-TRT engines" not in proc.stderr  # on to TF-TRT's own checks
+
+
 def test_ctrl_c_is_one_line_and_exit_130(capsys):
   def interrupted(argv):
     raise KeyboardInterrupt

@@ -15,6 +15,12 @@ def is_gpu_model(path: str) -> bool:
   return path.endswith((".plan", ".engine")) or os.path.isdir(path)
 
 
+def _has_tftrt_engines(saved_model_dir: str) -> bool:
+  """TF-TRT replaces the graph's segments with TRTEngineOp nodes, named in saved_model.pb."""
+  with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+    return b"TRTEngineOp" in f.read()
+
+
 def check_paths(paths: list[str]) -> None:
   """Refuses what cannot be timed, naming the path (squish-bench asks before TensorFlow)."""
   if not paths:
@@ -28,6 +34,10 @@ def check_paths(paths: list[str]) -> None:
       found = sorted(glob.glob(os.path.join(glob.escape(p), "**", "*.tflite"), recursive=True))
       raise UserError(f"{p} is a directory but not a SavedModel (no saved_model.pb); pass "
                       f".tflite files{', e.g. ' + found[0] if found else ''}")
+    if os.path.isdir(p) and not _has_tftrt_engines(p):
+      raise UserError(f"{p} is a SavedModel without TF-TRT engines; squish-bench times it only "
+                      f"as squish-export --format=tftrt writes it, on an NVIDIA GPU (time the "
+                      f"generation's model.tflite here)")
   gpu = [p for p in paths if is_gpu_model(p)]
   if gpu and len(gpu) != len(paths):
     raise UserError("benchmark .tflite files and GPU models (TensorRT engines, TF-TRT "
