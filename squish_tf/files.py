@@ -53,7 +53,9 @@ def _temp_prefix(kind: str, target: str = "") -> str:
 
 
 # kind, pid, writer, then for .old- the replaced target's name and mkdtemp's letters (no "-")
-_LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)@([^+/]*)\+(?:(.+)-[^-]*)?")
+# kind, pid, writer, then for .old- the replaced target's name: mkdtemp adds letters, digits
+# and "_" after the "-" that ends it
+_LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)@([^+/]*)\+(?:(.+)-[a-z0-9_]*)?")
 
 
 def _alive(pid: int) -> bool:
@@ -77,22 +79,35 @@ def remove_leftovers(directory: str, depth: int = 2) -> list[str]:
     entries = list(os.scandir(directory))
   except OSError:  # a folder this user cannot read holds nothing of ours
     return cleared
+  dead, old = [], {}  # old: target -> its replaced copies
   for entry in entries:
     match = _LEFTOVER.match(entry.name)
     if match and match.group(3) == writer and not _alive(int(match.group(2))):
-      target = os.path.join(directory, match.group(4) or "")
-      if match.group(1) == "old" and match.group(4) and not os.path.lexists(target):
-        os.replace(entry.path, target)
-        logging.warning("put %s back, from %s (a write killed while replacing it)", target,
-                        entry.name)
-      elif entry.is_dir(follow_symlinks=False):
-        shutil.rmtree(entry.path, ignore_errors=True)
-      else:
-        with contextlib.suppress(FileNotFoundError):  # another process removed it first
-          os.remove(entry.path)
-      cleared.append(entry.path)
+      dead.append(entry)
+      if match.group(1) == "old" and match.group(4):
+        old.setdefault(os.path.join(directory, match.group(4)), []).append(entry)
     elif depth > 1 and entry.is_dir(follow_symlinks=False):
       cleared += remove_leftovers(entry.path, depth - 1)
+  for target, copies in old.items():
+    if not os.path.lexists(target):  # the newest copy, should two kills have left two
+      newest = max(copies, key=lambda e: e.stat(follow_symlinks=False).st_mtime)
+      try:
+        os.rename(newest.path, target)  # not over anything that appeared meanwhile
+      except OSError:  # another process put it back first, or it is not ours to move
+        continue
+      dead.remove(newest)
+      cleared.append(newest.path)
+      logging.warning("put %s back, from %s (a write killed while replacing it)", target,
+                      newest.name)
+  for entry in dead:
+    try:
+      if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+      else:
+        os.remove(entry.path)
+    except OSError:  # another process removed it first, or it is not ours to remove
+      continue
+    cleared.append(entry.path)
   return cleared
 
 
@@ -152,12 +167,13 @@ def atomic_dir(path: str, holds: str, flag: str):
   write leaves the old one in place. `path` must pass `check_replaceable(path, holds, flag)`.
   What earlier writes killed on the way left beside it is removed first.
   """
+  parent = os.path.dirname(os.path.abspath(path))
+  if os.path.isdir(parent):  # first: a release put back must pass the check below
+    remove_leftovers(parent, depth=1)
   check_replaceable(path, holds, flag)
   path = os.path.abspath(path)  # "." cannot be renamed; its absolute path can
-  parent = os.path.dirname(path)
   os.makedirs(parent, exist_ok=True)
   name = os.path.basename(path)
-  remove_leftovers(parent, depth=1)
   tmp = tempfile.mkdtemp(dir=parent, prefix=_temp_prefix("tmp", name))
   os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a deliverable from other users
   try:

@@ -154,11 +154,41 @@ def test_a_release_whose_replacement_was_killed_between_its_renames_is_put_back(
   monkeypatch.undo()
   assert os.listdir(tmp_path) == ["release"] and (release / "models.json").read_text() == "first"
   # killed (SIGKILL) there instead: the only copy is the .old- one, and it is put back
-  ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                         capture_output=True, text=True, timeout=60)
-  prefix = files._temp_prefix("old", "release")
-  os.rename(release, tmp_path / (prefix.replace(f"-{os.getpid()}@", f"-{ended.stdout.strip()}@")
-                                 + "k3j_a9"))
+  os.rename(release, tmp_path / _dead_writers_name("release"))
   assert files.remove_leftovers(str(tmp_path), depth=1)
   assert sorted(os.listdir(tmp_path)) == ["release"]
   assert (release / "models.json").read_text() == "first"
+
+
+def _dead_writers_name(target: str, letters: str = "k3j_a9") -> str:
+  """The name `atomic_dir` gives `target`'s replaced copy, as a process now ended wrote it."""
+  ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                         capture_output=True, text=True, timeout=60)
+  prefix = files._temp_prefix("old", target)
+  return prefix.replace(f"-{os.getpid()}@", f"-{ended.stdout.strip()}@") + letters
+
+
+def test_a_put_back_release_is_checked_before_it_is_replaced(tmp_path):
+  """Put back first, then checked: a SavedModel export to a release's path was let through
+  (the path was missing at the check) and replaced the release put back after it."""
+  out = tmp_path / "out"
+  with files.atomic_dir(str(out), "models.json", "--publish_dir") as d:
+    (tmp_path / d / "models.json").write_text("the release")
+  os.rename(out, tmp_path / _dead_writers_name("out"))
+  with pytest.raises(UserError, match="holds other files \\(no saved_model.pb\\)"):
+    with files.atomic_dir(str(out), "saved_model.pb", "--out"):
+      pass
+  assert (out / "models.json").read_text() == "the release"
+
+
+def test_of_two_replaced_copies_the_newer_is_put_back_and_a_stale_one_removed(tmp_path):
+  for name, text, when in (("older", "R1", 1_000), ("newer", "R2", 2_000)):
+    copy = tmp_path / _dead_writers_name("rel", name)
+    copy.mkdir()
+    (copy / "models.json").write_text(text)
+    os.utime(copy, (when, when))
+  files.remove_leftovers(str(tmp_path), depth=1)
+  assert os.listdir(tmp_path) == ["rel"] and (tmp_path / "rel" / "models.json").read_text() == "R2"
+  (tmp_path / _dead_writers_name("rel")).mkdir()  # its target is there: only removed
+  files.remove_leftovers(str(tmp_path), depth=1)
+  assert os.listdir(tmp_path) == ["rel"] and (tmp_path / "rel" / "models.json").read_text() == "R2"
