@@ -48,7 +48,7 @@ def signals_handled():
   global _received
   before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
   for s, handler in before.items():
-    if handler is not signal.SIG_IGN:  # `cmd &` in a script, nohup: the caller's choice
+    if handler is not signal.SIG_IGN:  # `cmd &` in a script ignores SIGINT: the caller's choice
       signal.signal(s, _raise)
   hook = sys.unraisablehook
 

@@ -101,7 +101,11 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
     ("train", [], "already holds a finished training run", {"summary.json": "{}"}),
     # --resume takes the saved flags; ones no flag takes are the configuration check's to tell
     ("train", ["--resume"], "different configuration: epochs='x' (now 30), image_size=16 (now "
-                            "64)", {"config.json": '{"epochs": "x", "image_size": 16}', ".lock": ""}),
+                            "64)",
+     {"config.json": '{"epochs": "x", "image_size": 16}', ".lock": ""}),
+    # a flag's default spelled out changes nothing either way: not refused
+    ("evolve", ["--objective=params", "--int8_granularity=per_channel", "--resume"],
+     "no run to resume", None),
     ("report", [], "no finished generation", {"config.json": "{}"}),
     ("report", [], "is not a squish-evolve run (no config.json, no gen_*)", {"MODELS.md": ""}),
     ("report", [], "holds a squish-train run, not a squish-evolve run", {"summary.json": "{}"}),

@@ -129,12 +129,12 @@ def test_bad_arguments_are_named():
     quantize.convert_int8(None, np.zeros((0, 32, 32, 3), np.float32))
 
 
-
-def test_muted_stderr_replays_what_a_failed_block_wrote(capfd):
+def test_muted_stderr_replays_what_a_failed_block_wrote(capfd, monkeypatch):
   """TensorFlow's start is muted; an import that fails must still show why."""
   import os
 
   from squish_tf import logs
+  monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")  # it mutes only then
   capfd.readouterr()
   with logs.muted_stderr():
     os.write(2, b"chatter of a block that works\n")

@@ -41,7 +41,7 @@ def test_a_signal_swallowed_by_a_finalizer_is_raised_again_by_check(signum, rais
 
 
 def test_a_signal_the_caller_ignores_stays_ignored():
-  """`cmd &` in a script, or nohup: Ctrl-C to the terminal is not meant for the run."""
+  """`cmd &` in a script starts it with SIGINT ignored: Ctrl-C at the terminal is not for it."""
   before = signal.signal(signal.SIGINT, signal.SIG_IGN)
   try:
     with errors.signals_handled():

@@ -17,8 +17,16 @@ def is_gpu_model(path: str) -> bool:
 
 def _has_tftrt_engines(saved_model_dir: str) -> bool:
   """TF-TRT replaces the graph's segments with TRTEngineOp nodes, named in saved_model.pb."""
-  with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
-    return b"TRTEngineOp" in f.read()
+  path, tail = os.path.join(saved_model_dir, "saved_model.pb"), b""
+  try:
+    with open(path, "rb") as f:
+      while chunk := f.read(1 << 20):  # a graph with its constants may be large
+        if b"TRTEngineOp" in tail + chunk:
+          return True
+        tail = chunk[-len(b"TRTEngineOp"):]
+  except OSError as e:
+    raise UserError(f"{path}: {e.strerror}; pass a SavedModel this user can read") from None
+  return False
 
 
 def check_paths(paths: list[str]) -> None:
@@ -35,9 +43,9 @@ def check_paths(paths: list[str]) -> None:
       raise UserError(f"{p} is a directory but not a SavedModel (no saved_model.pb); pass "
                       f".tflite files{', e.g. ' + found[0] if found else ''}")
     if os.path.isdir(p) and not _has_tftrt_engines(p):
-      raise UserError(f"{p} is a SavedModel without TF-TRT engines; squish-bench times it only "
-                      f"as squish-export --format=tftrt writes it, on an NVIDIA GPU (time the "
-                      f"generation's model.tflite here)")
+      raise UserError(f"{p} is a SavedModel without TF-TRT engines (no TRTEngineOp in its "
+                      f"graph): squish-bench times SavedModels only as TF-TRT runs them, on an "
+                      f"NVIDIA GPU; time the generation's model.tflite instead")
   gpu = [p for p in paths if is_gpu_model(p)]
   if gpu and len(gpu) != len(paths):
     raise UserError("benchmark .tflite files and GPU models (TensorRT engines, TF-TRT "

@@ -154,12 +154,13 @@ def main(argv):
       distill_temperature=FLAGS.distill_temperature, warmup_epochs=FLAGS.warmup_epochs,
       augment_pixels=FLAGS.augment_pixels, bench_seconds=FLAGS.bench_seconds)
   # A flag given that would change nothing is a mistake to tell, not a run to start. Only a
-  # flag given here: a saved config.json (--resume) may hold one from before this check.
-  if (FLAGS["int8_granularity"].present and not cfg.int8
-      and cfg.objective != "int8_size"):
+  # flag given here: a saved config.json (--resume) may hold one from before this check; and
+  # only off its default, which a script may spell out.
+  if (FLAGS["int8_granularity"].present and cfg.int8_granularity != "per_channel"
+      and not cfg.int8 and cfg.objective != "int8_size"):
     raise UserError(f"--int8_granularity={cfg.int8_granularity} sets the int8 files' weight "
                     f"scales: add --int8 (or --objective=int8_size), or drop it")
-  if FLAGS["objective"].present and cfg.selection != "tradeoff":
+  if FLAGS["objective"].present and cfg.objective != "params" and cfg.selection != "tradeoff":
     raise UserError(f"--objective={cfg.objective} is what --selection=tradeoff weighs against "
                     f"accuracy: add --selection=tradeoff, or drop --objective")
   from squish_tf.evolve import executors, opening
