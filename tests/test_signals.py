@@ -24,6 +24,18 @@ class _Finalized:
       pass
 
 
+@pytest.fixture(autouse=True)
+def signals_not_ignored():
+  """A suite started in the background (`.ci/run &` from a script) inherits SIGINT ignored,
+  which signals_handled keeps: each test here starts from Python's own handlers."""
+  before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+  signal.signal(signal.SIGINT, signal.default_int_handler)
+  signal.signal(signal.SIGTERM, signal.SIG_DFL)
+  yield
+  for s, handler in before.items():
+    signal.signal(s, handler)
+
+
 def _swallowed(signum):
   _Finalized(signum)  # deleted at once: Python prints "Exception ignored in ..."
 
