@@ -30,18 +30,19 @@ EXPORT_EXTRAS = {"onnx": ("onnx", ONNX_MODULES), "tensorrt": ("onnx", ONNX_MODUL
                  "tflite_qat": ("tfmot", LEGACY_KERAS_MODULES)}
 
 
-def missing_modules(modules: tuple[str, ...]) -> list[str]:
-  return [m for m in modules if importlib.util.find_spec(m) is None]
+def require_modules(modules: tuple[str, ...], extra: str, what: str) -> None:
+  """`what` needs `modules`, which setup.cfg's `extra` installs: one line naming the pip
+  command when some are missing, instead of an import traceback half-way through."""
+  missing = [m for m in modules if importlib.util.find_spec(m) is None]
+  if missing:
+    raise UserError(f"{what} needs {' and '.join(missing)}; install them with pip install "
+                    f"'squish_tf[{extra}]'")
 
 
 def check_export_format(fmt: str) -> None:
-  """A format whose extra is not installed is one line naming the pip command, before
-  TensorFlow starts (not an import traceback half-way through the export)."""
-  extra, modules = EXPORT_EXTRAS.get(fmt, ("", ()))
-  missing = missing_modules(modules)
-  if missing:
-    raise UserError(f"--format={fmt} needs {' and '.join(missing)}; install them with "
-                    f"pip install 'squish_tf[{extra}]'")
+  """A format whose extra is not installed is refused before TensorFlow starts."""
+  if fmt in EXPORT_EXTRAS:
+    require_modules(EXPORT_EXTRAS[fmt][1], EXPORT_EXTRAS[fmt][0], f"--format={fmt}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import glob
 import gzip
 import hashlib
@@ -35,6 +36,7 @@ def _umask() -> int:
   return umask
 
 
+@functools.cache  # one per process: its host and namespace do not change under it
 def _writer() -> str:
   """This process's host and PID namespace: where its PID means this process. (A container
   may share a host's name and folders but not its PIDs.)"""
@@ -52,7 +54,6 @@ def _temp_prefix(kind: str, target: str = "") -> str:
   return f".{kind}-{os.getpid()}@{_writer()}+{target + '-' if target else ''}"
 
 
-# kind, pid, writer, then for .old- the replaced target's name and mkdtemp's letters (no "-")
 # kind, pid, writer, then for .old- the replaced target's name: mkdtemp adds letters, digits
 # and "_" after the "-" that ends it
 _LEFTOVER = re.compile(r"\.(tmp|old)-(\d+)@([^+/]*)\+(?:(.+)-[a-z0-9_]*)?")

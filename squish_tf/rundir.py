@@ -400,8 +400,9 @@ def _refuse_other_files(workdir: str, marks: tuple[str, ...], tool: str) -> None
   """A directory holding files but none of a run's `marks` is someone else's (a release, a
   project, a home directory): a run there would mix its files with theirs, and a later
   --overwrite or --publish_dir there could delete them."""
-  names = sorted(n for n in os.listdir(workdir) if not n.startswith("."))  # .DS_Store, .git*
-  if names and not set(marks) & set(os.listdir(workdir)):
+  every = os.listdir(workdir)
+  names = sorted(n for n in every if not n.startswith("."))  # .DS_Store, .git*
+  if names and not set(marks) & set(every):
     shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     raise UserError(f"{workdir} holds other files ({shown}) and no {tool} run; name a new or "
                     f"empty --workdir")

@@ -30,8 +30,9 @@ def main(argv):
   del argv
   from squish_tf.report.release_dir import release_dir
   from squish_tf.rundir import RunDir
-  RunDir(FLAGS.workdir).require_run()
-  RunDir(FLAGS.workdir).records_to_report()  # a run with nothing to report, told at once
+  run = RunDir(FLAGS.workdir)
+  run.require_run()
+  run.records_to_report()  # a run with nothing to report, told at once
   release_dir(FLAGS.workdir, FLAGS.out, FLAGS.publish_dir)  # and a release that may not go there
   common.start_tensorflow()
   from squish_tf.report import run_report

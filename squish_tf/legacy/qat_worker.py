@@ -170,11 +170,7 @@ def _qat(request: dict, net, masks: dict | None, arrays: dict) -> dict:
 
 def _require_legacy_keras() -> None:
   from squish_tf import config
-  from squish_tf.errors import UserError
-  missing = config.missing_modules(config.LEGACY_KERAS_MODULES)
-  if missing:
-    raise UserError(f"quantization-aware training needs {' and '.join(missing)}; install them "
-                    f"with pip install 'squish_tf[tfmot]'")
+  config.require_modules(config.LEGACY_KERAS_MODULES, "tfmot", "quantization-aware training")
 
 
 def run(workdir: str) -> dict:

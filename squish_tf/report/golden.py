@@ -205,11 +205,11 @@ def write_golden(model_dir: str, out_root: str, images: list[tuple[str, np.ndarr
 def default_model_dir(tflite_dir: str, name: str | None = None) -> str:
   """The named model of a published tflite/ directory, or its first one."""
   index_path = os.path.join(tflite_dir, "models.json")
-  release = os.path.join(tflite_dir, "release")
-  if not os.path.isfile(index_path) and os.path.isfile(os.path.join(release, "models.json")):
-    raise UserError(f"{index_path} not found: {tflite_dir} is a run directory, whose models "
-                    f"squish-report released to {release}; pass --tflite_dir={release}")
   if not os.path.isfile(index_path):
+    release = os.path.join(tflite_dir, "release")
+    if os.path.isfile(os.path.join(release, "models.json")):
+      raise UserError(f"{index_path} not found: {tflite_dir} is a run directory, whose models "
+                      f"squish-report released to {release}; pass --tflite_dir={release}")
     raise UserError(f"{index_path} not found; publish models with squish-report "
                     f"--publish_dir={tflite_dir}, or pass --model_dir")
   index = files.read_json_or_say(index_path, REPUBLISH)
